@@ -5,6 +5,7 @@
  * and notifies every gateway on the database (LISTEN/NOTIFY on CATALOG_CHANNEL).
  */
 import { createHash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import type { Catalog, CatalogDataset, CatalogDepartment } from './Catalog';
 import type { Prisma } from '../db/createPrisma';
 import type { Sql } from '../db/createSql';
@@ -12,6 +13,9 @@ import { ensureRowTables } from '../db/rowTables';
 import { tableName } from '../graphql/naming';
 
 export const CATALOG_CHANNEL = 'hz_catalog_published';
+
+/** Transaction-level advisory lock held by every catalog publication (publishSdlCatalog's literal), so publications run one at a time. */
+export const CATALOG_LOCK_KEY = 7204519312;
 
 export interface PublishedCatalog {
   catalog: Catalog;
@@ -28,6 +32,44 @@ export function hashSources(files: { file: string; source: string }[]): string {
 /** Catalog entries without source locations, for storage and comparison. */
 export function normaliseDataset(ds: CatalogDataset): CatalogDataset {
   return JSON.parse(JSON.stringify(ds, (k, v) => (k === 'loc' ? undefined : v)));
+}
+
+/**
+ * The DatasetVersion columns and DatasetField rows (信息项) that describe a catalog entry,
+ * shared by SDL publishing and the GraphQL review workflow (R1, R4) so both store a version
+ * the same way. `definition` is the normalised entry from which the version is rebuilt.
+ */
+export function datasetVersionData(ds: CatalogDataset) {
+  return {
+    name: ds.name,
+    summary: ds.summary,
+    functionCode: ds.functionCode ?? null,
+    format: ds.format,
+    updateCycle: ds.updateCycle,
+    shareMode: ds.shareMode,
+    openType: ds.openType,
+    shareCondition: ds.shareCondition ?? null,
+    definition: normaliseDataset(ds) as object,
+    fields: {
+      create: ds.fields.map((f, position) => ({
+        position,
+        name: f.name,
+        label: f.label,
+        dataType: f.type,
+        required: f.required,
+        isKey: f.isKey,
+        shareClass: f.shareClass,
+        openType: f.openType,
+        grade: f.grade,
+        personal: f.personal,
+        maskRule: f.mask ?? null,
+        valueCheck: f.check ?? null,
+        indexed: f.indexed,
+        subjectId: f.subjectId,
+        description: f.description ?? null,
+      })),
+    },
+  };
 }
 
 /** Newest CatalogVersion id, cheap enough to poll. */
@@ -130,7 +172,8 @@ export async function publishSdlCatalog(
         const current = existing
           ? await tx.datasetVersion.findFirst({ where: { datasetId: existing.id, status: 'PUBLISHED' } })
           : null;
-        if (current && JSON.stringify(current.definition) === JSON.stringify(definition)) continue;
+        // jsonb reorders keys: compare structurally.
+        if (current && isDeepStrictEqual(current.definition, definition)) continue;
         const dataset =
           existing ??
           (await tx.dataset.create({
@@ -145,15 +188,7 @@ export async function publishSdlCatalog(
             datasetId: dataset.id,
             version: next,
             status: 'PUBLISHED',
-            name: ds.name,
-            summary: ds.summary,
-            functionCode: ds.functionCode ?? null,
-            format: ds.format,
-            updateCycle: ds.updateCycle,
-            shareMode: ds.shareMode,
-            openType: ds.openType,
-            shareCondition: ds.shareCondition ?? null,
-            definition: definition as object,
+            ...datasetVersionData(ds),
             catalogVersionId: version.id,
             createdBy: by,
             submittedBy: by,
@@ -162,25 +197,6 @@ export async function publishSdlCatalog(
             reviewedAt: now,
             reviewComment: 'catalog as code: reviewed in the repository',
             publishedAt: now,
-            fields: {
-              create: ds.fields.map((f, position) => ({
-                position,
-                name: f.name,
-                label: f.label,
-                dataType: f.type,
-                required: f.required,
-                isKey: f.isKey,
-                shareClass: f.shareClass,
-                openType: f.openType,
-                grade: f.grade,
-                personal: f.personal,
-                maskRule: f.mask ?? null,
-                valueCheck: f.check ?? null,
-                indexed: f.indexed,
-                subjectId: f.subjectId,
-                description: f.description ?? null,
-              })),
-            },
           },
         });
         await tx.dataset.update({ where: { id: dataset.id }, data: { publishedVersion: next } });

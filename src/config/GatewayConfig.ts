@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 
-const port = z.number().int().min(1).max(65535);
+const port = z.number().int().min(0).max(65535); // 0 = any free port (tests)
 
 export const gatewayConfigSchema = z
   .object({

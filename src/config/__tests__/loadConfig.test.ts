@@ -14,6 +14,7 @@ describe('loadConfig', () => {
   it.each([
     [{ PORT: 'abc' }, 'server.port (from PORT="abc")'],
     [{ PORT: '70000' }, 'server.port (from PORT="70000")'],
+    [{ PORT: '-1' }, 'server.port (from PORT="-1")'],
     [{ DATABASE_URL: 'mysql://x' }, 'database.url (from DATABASE_URL="mysql://x"): must be a postgres://'],
     [{ GATEWAY_MODE: 'staging' }, 'mode (from GATEWAY_MODE="staging")'],
     [{ DEMO_LOAD: 'maybe' }, 'demo.loadOnEmptyDatabase (from DEMO_LOAD="maybe"): expected true/false'],
@@ -24,7 +25,7 @@ describe('loadConfig', () => {
 
   it('reports every invalid key of the file at once, including unknown keys', () => {
     try {
-      loadConfig({ server: { port: 0 }, limits: { defaultPageSize: 500, maxPageSize: 50 }, nope: 1 } as never, {});
+      loadConfig({ server: { port: 70000 }, limits: { defaultPageSize: 500, maxPageSize: 50 }, nope: 1 } as never, {});
       throw new Error('expected ConfigError');
     } catch (e) {
       expect(e).toBeInstanceOf(ConfigError);

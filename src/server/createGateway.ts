@@ -1,0 +1,255 @@
+/**
+ * The HTTP gateway: node:http with Apollo Server 5 on /graphql, file deliveries on
+ * /datasets/{code}/deliveries, /healthz and /readyz. The served schema follows the published
+ * catalog without a restart (Apollo's gateway interface hands it new schemas).
+ */
+import { randomUUID } from 'node:crypto';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, HeaderMap } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import type { GatewayInterface } from '@apollo/server-gateway-interface';
+import type { Logger } from 'pino';
+import { ROLES, type Principal, type Purpose, type Role } from '../auth/Principal';
+import { handleDeliveryUpload } from '../delivery/handleDeliveryUpload';
+import { GatewayError } from '../errors';
+import { resolveDeliveryTarget } from '../graphql/static/CatalogResolver';
+import type { GatewayServices } from './GatewayServices';
+import { errorLoggingPlugin, formatError } from './formatError';
+import type { RequestContext } from './RequestContext';
+
+export interface Gateway {
+  server: http.Server;
+  apollo: ApolloServer<RequestContext>;
+  /** Starts listening; resolves to the bound URL of /graphql. */
+  listen(port?: number, host?: string): Promise<string>;
+  /** Stops accepting requests, lets in-flight ones finish (grace period), closes the rest. */
+  stop(): Promise<void>;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, extraHeaders: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...extraHeaders });
+  res.end(text);
+}
+
+/**
+ * Identity until token verification lands (identity issue): in development mode only, the
+ * caller names itself with X-Dev-Agency / X-Dev-Roles / X-Dev-Subject. In production mode
+ * every caller is anonymous and the data API refuses them.
+ */
+function principalFrom(req: IncomingMessage, services: GatewayServices): Principal | null {
+  if (services.config.mode !== 'development') return null;
+  const agency = header(req, 'x-dev-agency');
+  if (!agency) return null;
+  const roles = (header(req, 'x-dev-roles') ?? 'consumer')
+    .split(',')
+    .map((r) => r.trim())
+    .filter((r): r is Role => (ROLES as readonly string[]).includes(r));
+  return { agency, subject: header(req, 'x-dev-subject') ?? 'developer', roles, via: 'development' };
+}
+
+/** The declared purpose of use (R7): `X-Purpose: <code>` and optional `X-Purpose-Text` (URI-encoded). */
+function purposeFrom(req: IncomingMessage): Purpose | null {
+  const code = header(req, 'x-purpose');
+  if (!code) return null;
+  let text: string | undefined;
+  const raw = header(req, 'x-purpose-text');
+  if (raw) {
+    try {
+      text = decodeURIComponent(raw);
+    } catch {
+      text = raw;
+    }
+  }
+  return { code: code.trim(), text };
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new GatewayError(`request body exceeds ${limit} bytes`, 'BAD_USER_INPUT' as never, { status: 413 });
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function createGateway(services: GatewayServices): Promise<Gateway> {
+  const { config, log } = services;
+  let inflight = 0;
+  const server = http.createServer();
+  server.keepAliveTimeout = 65_000;
+
+  // Apollo's gateway interface: the schema comes from the catalog runtime and follows it.
+  const schemaGateway: GatewayInterface = {
+    onSchemaLoadOrUpdate(callback) {
+      const push = () => {
+        const s = services.catalog.current();
+        if (s) callback({ apiSchema: s.schema, coreSupergraphSdl: `catalog-version-${s.version}` });
+      };
+      push();
+      return services.catalog.onChange(push);
+    },
+    async load() {
+      return { schema: services.catalog.current()!.schema, executor: null };
+    },
+    async stop() {},
+  };
+
+  const apollo = new ApolloServer<RequestContext>({
+    gateway: schemaGateway,
+    formatError,
+    includeStacktraceInErrorResponses: false,
+    // src/main.ts owns SIGTERM/SIGINT: drain, then close pools and the embedded database.
+    stopOnTerminationSignals: false,
+    introspection: true,
+    logger: log.child({ component: 'apollo' }),
+    plugins: [
+      ApolloServerPluginCacheControlDisabled(),
+      ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: config.server.shutdownGraceMs }),
+      errorLoggingPlugin(),
+      ...(config.mode === 'production' ? [ApolloServerPluginLandingPageDisabled()] : []),
+    ],
+  });
+  await apollo.start();
+
+  const contextFor = (req: IncomingMessage, requestId: string, reqLog: Logger): RequestContext => ({
+    requestId,
+    principal: principalFrom(req, services),
+    purpose: purposeFrom(req),
+    log: reqLog,
+    services,
+  });
+
+  const handleGraphQL = async (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, url: URL) => {
+    const headers = new HeaderMap();
+    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+    let body: unknown = undefined;
+    if (req.method === 'POST') {
+      const text = await readBody(req, config.server.maxRequestBytes);
+      const type = headers.get('content-type') ?? '';
+      if (type.startsWith('application/json') || type.startsWith('application/graphql-response+json')) {
+        try {
+          body = text ? JSON.parse(text) : undefined;
+        } catch {
+          sendJson(res, 400, { errors: [{ message: 'request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
+          return;
+        }
+      } else {
+        body = text;
+      }
+    }
+    const result = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method!.toUpperCase(), headers, search: url.search, body },
+      context: async () => ctx,
+    });
+    for (const [k, v] of result.headers) res.setHeader(k, v);
+    res.statusCode = result.status ?? 200;
+    if (result.body.kind === 'complete') {
+      res.end(result.body.string);
+    } else {
+      for await (const chunk of result.body.asyncIterator) res.write(chunk);
+      res.end();
+    }
+  };
+
+  const handleDelivery = async (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, code: string) => {
+    try {
+      const target = await resolveDeliveryTarget(ctx, code);
+      await handleDeliveryUpload(req, res, {
+        sql: services.sql,
+        target,
+        meta: { deliveredBy: `${ctx.principal!.agency}/${ctx.principal!.subject}`, requestId: ctx.requestId },
+        limits: { maxReportedProblems: config.limits.maxReportedProblems, maxUploadBytes: config.limits.maxUploadBytes },
+      });
+    } catch (err) {
+      if (err instanceof GatewayError) {
+        const status = err.code === 'UNAUTHENTICATED' ? 401 : err.code === 'FORBIDDEN' ? 403 : err.code === 'NOT_FOUND' ? 404 : 400;
+        req.resume();
+        sendJson(res, status, { error: { code: err.code, message: err.message } });
+        return;
+      }
+      throw err;
+    }
+  };
+
+  const ready = async (): Promise<{ ok: boolean; reason?: string }> => {
+    if (!services.catalog.current()) return { ok: false, reason: 'catalog not loaded' };
+    try {
+      await Promise.race([
+        services.sql`SELECT 1`,
+        new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref()),
+      ]);
+      return { ok: true };
+    } catch {
+      return { ok: false, reason: 'database unreachable' };
+    }
+  };
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const given = header(req, 'x-request-id');
+    const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
+    res.setHeader('x-request-id', requestId);
+    const reqLog = log.child({ reqId: requestId });
+    const started = process.hrtime.bigint();
+    inflight++;
+    res.on('close', () => {
+      inflight--;
+      reqLog.info(
+        { method: req.method, url: req.url?.split('?')[0], status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 },
+        'request',
+      );
+    });
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    const run = async () => {
+      if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+      if (url.pathname === '/readyz') {
+        const r = await ready();
+        return sendJson(res, r.ok ? 200 : 503, r.ok ? { status: 'ready', catalogVersion: services.catalog.current()?.version } : { status: 'not ready', reason: r.reason });
+      }
+      const ctx = contextFor(req, requestId, reqLog);
+      if (url.pathname === '/graphql') return handleGraphQL(req, res, ctx, url);
+      const m = /^\/datasets\/(.+)\/deliveries$/.exec(url.pathname);
+      if (m && req.method === 'POST') return handleDelivery(req, res, ctx, decodeURIComponent(m[1]));
+      return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no route ${req.method} ${url.pathname}` } });
+    };
+    run().catch((err: unknown) => {
+      if (err instanceof GatewayError) {
+        if (!res.headersSent) sendJson(res, (err.extensions.http as { status?: number })?.status ?? 400, { error: { code: err.code, message: err.message } });
+        return;
+      }
+      const errorId = randomUUID().slice(0, 12);
+      reqLog.error({ err, errorId }, 'request failed');
+      if (!res.headersSent) sendJson(res, 500, { error: { code: 'INTERNAL_SERVER_ERROR', message: `Internal server error; quote errorId ${errorId}`, errorId } });
+      else res.destroy();
+    });
+  });
+
+  return {
+    server,
+    apollo,
+    listen: (port = config.server.port, host = config.server.host) =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          const a = server.address() as AddressInfo;
+          resolve(`http://${host}:${a.port}/graphql`);
+        });
+      }),
+    async stop() {
+      log.info({ inflight }, 'stopping: draining in-flight requests');
+      await apollo.stop(); // drains the HTTP server (ApolloServerPluginDrainHttpServer)
+    },
+  };
+}

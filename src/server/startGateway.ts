@@ -1,0 +1,140 @@
+/**
+ * Composition of a running gateway, in start-up order: database (embedded when no URL) →
+ * migrations → catalog as code → catalog runtime (schema) → demo rows on a fresh embedded
+ * database → HTTP. `stop()` undoes it in reverse: drain HTTP, stop listening for catalog
+ * changes, close pools, stop the embedded database.
+ */
+import type { Logger } from 'pino';
+import type { GatewayConfig } from '../config/GatewayConfig';
+import { formatProblem } from '../catalog/Catalog';
+import { hashSources, publishSdlCatalog } from '../catalog/catalogStore';
+import { loadCatalogFiles } from '../catalog/loadCatalogFiles';
+import { parseCatalogSdl } from '../catalog/parseCatalogSdl';
+import { createEmbeddedDatabase } from '../db/createEmbeddedDatabase';
+import { createPrisma } from '../db/createPrisma';
+import { createSql } from '../db/createSql';
+import { migrate } from '../db/migrate';
+import { isDatabaseEmpty, loadDemo } from '../demo/loadDemo';
+import { buildGatewaySchema } from '../graphql/buildGatewaySchema';
+import { createSqlRowSource } from '../graphql/sqlRowSource';
+import { createCatalogRuntime } from './createCatalogRuntime';
+import { createGateway, type Gateway } from './createGateway';
+import type { GatewayServices } from './GatewayServices';
+
+export interface RunningGateway {
+  url: string;
+  gateway: Gateway;
+  services: GatewayServices;
+  stop(): Promise<void>;
+}
+
+export class CatalogLoadError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`catalog in schema/ has ${problems.length} problem(s):\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'CatalogLoadError';
+  }
+}
+
+/** Parses schema/ and publishes it as a new catalog version when it changed. */
+export async function loadSdlCatalog(services: Pick<GatewayServices, 'config' | 'sql' | 'prisma' | 'log'>): Promise<void> {
+  const files = await loadCatalogFiles(services.config.catalog.dir);
+  const { catalog, problems } = parseCatalogSdl(files, { resourceCodePattern: new RegExp(services.config.catalog.resourceCodePattern) });
+  if (problems.length) throw new CatalogLoadError(problems.map(formatProblem));
+  const r = await publishSdlCatalog(services.prisma, services.sql, catalog, hashSources(files));
+  if (r.changed) services.log.info({ catalogVersion: r.catalogVersion, published: r.publishedDatasets }, 'catalog as code published');
+}
+
+export interface StartOptions {
+  /** Observes every SQL statement of the row pool (tests count statements with it). */
+  onQuery?: (query: string) => void;
+}
+
+export interface OpenedDatabase {
+  url: string;
+  sql: ReturnType<typeof createSql>;
+  prisma: ReturnType<typeof createPrisma>;
+  /** True on the first start of a new embedded database. */
+  embeddedCreated: boolean;
+  /** Closes pools and stops the embedded database, in reverse order of opening. */
+  close(): Promise<void>;
+}
+
+/** DATABASE_URL or the embedded PostgreSQL, migrated, with both pools open. */
+export async function openDatabase(config: GatewayConfig, log: Logger, options: StartOptions = {}): Promise<OpenedDatabase> {
+  const cleanups: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const c of cleanups.reverse()) await c().catch((err) => log.error({ err }, 'error during shutdown'));
+  };
+  try {
+    let url: string;
+    let embeddedCreated = false;
+    if (config.database.url) {
+      url = config.database.url;
+    } else {
+      const embedded = await createEmbeddedDatabase({ ...config.database.embedded, log });
+      cleanups.push(embedded.stop);
+      url = embedded.url;
+      embeddedCreated = embedded.created;
+    }
+    const sql = createSql(url, { max: config.database.poolSize, onQuery: options.onQuery });
+    cleanups.push(() => sql.end({ timeout: 5 }));
+    const prisma = createPrisma(url, 4);
+    cleanups.push(() => prisma.$disconnect());
+    const m = await migrate(sql);
+    if (m.applied.length) log.info({ applied: m.applied }, 'migrations applied');
+    return { url, sql, prisma, embeddedCreated, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+export async function startGateway(config: GatewayConfig, log: Logger, options: StartOptions = {}): Promise<RunningGateway> {
+  const db = await openDatabase(config, log, options);
+  let stopCatalog: (() => Promise<void>) | null = null;
+  try {
+    const { sql, prisma } = db;
+    const base = { config, sql, prisma, log };
+    if (config.catalog.loadOnStart) await loadSdlCatalog(base);
+
+    const catalog = await createCatalogRuntime({
+      sql,
+      prisma,
+      log,
+      pollIntervalMs: config.catalog.pollIntervalMs,
+      buildSchema: (c) =>
+        buildGatewaySchema(c, {
+          defaultPageSize: config.limits.defaultPageSize,
+          maxPageSize: config.limits.maxPageSize,
+          source: createSqlRowSource(sql, c, config.limits.maxPageSize),
+        }),
+    });
+    stopCatalog = () => catalog.stop();
+    const services: GatewayServices = { ...base, catalog };
+
+    if (!config.database.url && config.demo.loadOnEmptyDatabase && (db.embeddedCreated || (await isDatabaseEmpty(sql)))) {
+      log.info('empty embedded database: loading the synthetic demo rows');
+      await loadDemo(services, catalog.current()!.catalog);
+    }
+
+    const gateway = await createGateway(services);
+    const graphqlUrl = await gateway.listen();
+    log.info({ url: graphqlUrl, mode: config.mode, catalogVersion: catalog.current()?.version }, 'gateway ready');
+    return {
+      url: graphqlUrl,
+      gateway,
+      services,
+      stop: async () => {
+        await gateway.stop();
+        log.debug('http stopped');
+        await catalog.stop();
+        log.debug('catalog listener stopped');
+        await db.close();
+      },
+    };
+  } catch (err) {
+    await stopCatalog?.().catch(() => undefined);
+    await db.close();
+    throw err;
+  }
+}

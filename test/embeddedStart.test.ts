@@ -1,0 +1,96 @@
+/**
+ * `npm start` as a user runs it, with no DATABASE_URL: an embedded PostgreSQL whose data
+ * survives restarts, the demo rows on the first start, and a clean stop on SIGTERM.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+
+jest.setTimeout(240_000);
+
+interface Started {
+  child: ChildProcess;
+  url: string;
+  lines: Record<string, unknown>[];
+  exited: Promise<number | null>;
+}
+
+function start(env: Record<string, string>): Promise<Started> {
+  const child = spawn(process.execPath, ['node_modules/tsx/dist/cli.mjs', 'src/main.ts'], {
+    env: { ...process.env, DATABASE_URL: '', PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Record<string, unknown>[] = [];
+  let stderr = '';
+  child.stderr!.on('data', (c) => (stderr += String(c)));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      try {
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        lines.push(entry);
+        if (entry.msg === 'gateway ready') resolve({ child, url: entry.url as string, lines, exited });
+      } catch {
+        /* not a log line */
+      }
+    });
+    void exited.then((code) =>
+      reject(new Error(`gateway exited with ${code} before it was ready:\n${stderr}\n${lines.map((l) => JSON.stringify(l)).join('\n')}`)),
+    );
+  });
+}
+
+async function totalEnterprises(url: string): Promise<number> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: '{ enterprises(first: 1) { totalCount } }' }),
+  });
+  const body = (await res.json()) as { data: { enterprises: { totalCount: number } } };
+  return body.data.enterprises.totalCount;
+}
+
+let dataDir: string;
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'hzgw-embedded-'));
+  // As root, PostgreSQL runs as user "postgres", which must reach the data folder.
+  await chmod(dataDir, 0o755);
+});
+afterAll(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+it('starts an embedded PostgreSQL, loads the demo once, keeps the data across restarts and stops cleanly', async () => {
+  const env = { EMBEDDED_PG_DIR: path.join(dataDir, 'pg'), EMBEDDED_PG_PORT: String(55000 + (process.pid % 4000)) };
+
+  const first = await start(env);
+  expect(await totalEnterprises(first.url)).toBe(20_000);
+  expect(first.lines.some((l) => l.msg === 'demo rows delivered')).toBe(true);
+  // A request in flight when SIGTERM arrives still gets its answer.
+  const inflight = totalEnterprises(first.url);
+  await new Promise((r) => setTimeout(r, 5));
+  first.child.kill('SIGTERM');
+  expect(await inflight).toBe(20_000);
+  expect(await first.exited).toBe(0);
+  expect(first.lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['shutting down', 'embedded PostgreSQL stopped', 'stopped']));
+
+  const second = await start(env);
+  expect(await totalEnterprises(second.url)).toBe(20_000);
+  expect(second.lines.some((l) => l.msg === 'demo rows delivered')).toBe(false);
+  second.child.kill('SIGINT');
+  expect(await second.exited).toBe(0);
+});
+
+it('refuses to start with an invalid configuration value, naming the key', async () => {
+  const child = spawn(process.execPath, ['node_modules/tsx/dist/cli.mjs', 'src/main.ts'], {
+    env: { ...process.env, PORT: 'eighty' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (c) => (stderr += String(c)));
+  const code = await new Promise((resolve) => child.on('exit', resolve));
+  expect(code).toBe(78);
+  expect(stderr).toContain('server.port (from PORT="eighty")');
+});

@@ -1,0 +1,197 @@
+/**
+ * The gateway end to end over real HTTP against a real PostgreSQL: the shipped catalog is
+ * published from schema/, synthetic rows are delivered through the delivery mutation, and the
+ * generated query API is exercised.
+ */
+import { createTestDatabase, type TestDatabase } from '../src/__testUtils__/testDatabase';
+import { asAgency, startTestGateway, type TestGateway } from '../src/__testUtils__/testGateway';
+import { enterpriseLicenses, enterprises } from '../src/demo/syntheticData';
+
+const ENTERPRISES = 300;
+const SEED = 7;
+const SCJGJ = asAgency('HZ-SCJGJ', 'consumer');
+
+let db: TestDatabase & { drop(): Promise<void> };
+let gw: TestGateway;
+let statements: string[] = [];
+let enterpriseCode: string;
+let licenceCode: string;
+
+async function deliver(code: string, rows: unknown[]) {
+  const r = await gw.graphql<{ deliverRows: { status: string; rowCount: number; problems: unknown[] } }>(
+    `mutation($d: String!, $rows: [JSONObject!]!) { deliverRows(dataset: $d, rows: $rows) { status rowCount problems { row field reason } } }`,
+    { d: code, rows },
+    SCJGJ,
+  );
+  expect(r.body.errors).toBeUndefined();
+  return r.body.data!.deliverRows;
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  gw = await startTestGateway(db.url, {}, { onQuery: (q) => statements.push(q) });
+  const cat = await gw.graphql<{ datasets: { code: string; typeName: string }[] }>(`{ datasets { code typeName } }`);
+  enterpriseCode = cat.body.data!.datasets.find((d) => d.typeName === 'Enterprise')!.code;
+  licenceCode = cat.body.data!.datasets.find((d) => d.typeName === 'EnterpriseLicense')!.code;
+  expect((await deliver(enterpriseCode, [...enterprises(ENTERPRISES, SEED)])).status).toBe('ACCEPTED');
+  expect((await deliver(licenceCode, [...enterpriseLicenses(ENTERPRISES, SEED)])).status).toBe('ACCEPTED');
+});
+
+afterAll(async () => {
+  await gw?.stop();
+  await db?.drop();
+});
+
+describe('health', () => {
+  it('answers /healthz and /readyz with 200 while the database is up', async () => {
+    expect((await fetch(`${gw.baseUrl}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${gw.baseUrl}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ready' });
+  });
+});
+
+describe('catalog browsing', () => {
+  it('lists departments and datasets with Chinese labels, classes and grades but no values', async () => {
+    const r = await gw.graphql<{ departments: { code: string; name: string }[]; dataset: { name: string; fields: { name: string; label: string; shareClass: string; grade: string }[] } }>(
+      `query($c: String!) { departments { code name } dataset(code: $c) { name fields { name label shareClass grade } } }`,
+      { c: enterpriseCode },
+    );
+    expect(r.body.errors).toBeUndefined();
+    expect(r.body.data!.departments.map((d) => d.code)).toEqual(expect.arrayContaining(['HZ-SCJGJ', 'HZ-GAJ', 'HZ-ZSJ']));
+    expect(r.body.data!.dataset.name).toMatch(/企业/);
+    const uscc = r.body.data!.dataset.fields.find((f) => f.name === 'uscc')!;
+    expect(uscc.label).toBe('统一社会信用代码');
+    expect(uscc.shareClass).toBe('UNCONDITIONAL');
+  });
+});
+
+describe('query API generated from the catalog', () => {
+  const all = [...enterprises(ENTERPRISES, SEED)];
+  const byUscc = [...all].sort((a, b) => (a.uscc < b.uscc ? -1 : 1));
+
+  it('looks a row up by its key', async () => {
+    const e = all[42];
+    const r = await gw.graphql<{ enterprise: Record<string, unknown> }>(
+      `query($k: String!) { enterprise(uscc: $k) { uscc name legalRepresentative registeredCapital establishedOn } }`,
+      { k: e.uscc },
+    );
+    expect(r.body.errors).toBeUndefined();
+    expect(r.body.data!.enterprise).toEqual({
+      uscc: e.uscc,
+      name: e.name,
+      legalRepresentative: e.legalRepresentative,
+      registeredCapital: e.registeredCapital,
+      establishedOn: e.establishedOn,
+    });
+  });
+
+  it('answers null for an unknown key', async () => {
+    const r = await gw.graphql(`{ enterprise(uscc: "914413000000000000") { uscc } }`);
+    expect(r.body.errors).toBeUndefined();
+    expect(r.body.data).toEqual({ enterprise: null });
+  });
+
+  it('pages through a filtered list in a stable key order without gaps or repeats', async () => {
+    const district = all[0].district;
+    const expected = byUscc.filter((e) => e.district === district).map((e) => e.uscc);
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 100; page++) {
+      const r: Awaited<ReturnType<typeof gw.graphql<{ enterprises: { nodes: { uscc: string }[]; pageInfo: { hasNextPage: boolean; endCursor: string }; totalCount: number } }>>> =
+        await gw.graphql(
+          `query($d: String!, $after: String) { enterprises(filter: { district: { eq: $d } }, first: 7, after: $after) { totalCount nodes { uscc } pageInfo { hasNextPage endCursor } } }`,
+          { d: district, after },
+        );
+      expect(r.body.errors).toBeUndefined();
+      const c = r.body.data!.enterprises;
+      expect(c.totalCount).toBe(expected.length);
+      seen.push(...c.nodes.map((n) => n.uscc));
+      if (!c.pageInfo.hasNextPage) break;
+      after = c.pageInfo.endCursor;
+    }
+    expect(seen).toEqual(expected);
+  });
+
+  it('orders by an indexed field descending with pagination, keys breaking ties', async () => {
+    const expected = [...all]
+      .sort((a, b) => (a.status === b.status ? (a.uscc < b.uscc ? 1 : -1) : a.status < b.status ? 1 : -1))
+      .map((e) => e.uscc);
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 100; page++) {
+      const r: { body: { data?: { enterprises: { edges: { cursor: string; node: { uscc: string } }[]; pageInfo: { hasNextPage: boolean } } } } } =
+        await gw.graphql(`query($after: String) { enterprises(orderBy: STATUS_DESC, first: 50, after: $after) { edges { cursor node { uscc } } pageInfo { hasNextPage } } }`, { after });
+      const c = r.body.data!.enterprises;
+      seen.push(...c.edges.map((e) => e.node.uscc));
+      if (!c.pageInfo.hasNextPage) break;
+      after = c.edges[c.edges.length - 1].cursor;
+    }
+    expect(seen).toEqual(expected);
+  });
+
+  it('filters with in / gte / startsWith and combines conditions', async () => {
+    const some = byUscc.slice(10, 14).map((e) => e.uscc);
+    const r = await gw.graphql<{ enterprises: { nodes: { uscc: string }[] } }>(
+      `query($in: [String!]) { enterprises(filter: { uscc: { in: $in }, or: [{ status: { eq: "存续" } }, { status: { ne: "存续" } }] }, first: 10) { nodes { uscc } } }`,
+      { in: some },
+    );
+    expect(r.body.errors).toBeUndefined();
+    expect(r.body.data!.enterprises.nodes.map((n) => n.uscc)).toEqual(some);
+  });
+
+  it('refuses a page size above the limit with BAD_USER_INPUT', async () => {
+    const r = await gw.graphql(`{ enterprises(first: 100000) { nodes { uscc } } }`);
+    expect(r.body.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('refuses a forged cursor with BAD_USER_INPUT', async () => {
+    const r = await gw.graphql(`{ enterprises(first: 5, after: "bm90LWEtY3Vyc29y") { nodes { uscc } } }`);
+    expect(r.body.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('loads nested references for a page in one SQL statement, never one per row', async () => {
+    const district = all[0].district;
+    statements = [];
+    const r = await gw.graphql<{ enterprises: { nodes: { uscc: string; licenses: { licenseNo: string; uscc: string; enterprise: { uscc: string } }[] }[] } }>(
+      `query($d: String!) { enterprises(filter: { district: { eq: $d } }, first: 50) { nodes { uscc name licenses { licenseNo uscc enterprise { uscc } } } } }`,
+      { d: district },
+    );
+    expect(r.body.errors).toBeUndefined();
+    const nodes = r.body.data!.enterprises.nodes;
+    expect(nodes.length).toBeGreaterThan(5);
+    const licences = [...enterpriseLicenses(ENTERPRISES, SEED)];
+    for (const n of nodes) {
+      const mine = licences.filter((l) => l.uscc === n.uscc).map((l) => l.licenseNo).sort();
+      expect(n.licenses.map((l) => l.licenseNo)).toEqual(mine);
+      for (const l of n.licenses) expect(l.enterprise.uscc).toBe(n.uscc);
+    }
+    const rowStatements = statements.filter((s) => s.includes('"ds".'));
+    expect(rowStatements).toHaveLength(1);
+  });
+});
+
+describe('errors', () => {
+  it('masks an internal error: no SQL or stack for the client, an errorId that finds the full log entry with the request id', async () => {
+    await db.sql`ALTER TABLE ds.enterprise RENAME TO enterprise_hidden`;
+    try {
+      const r = await gw.graphql(`{ enterprises(first: 1) { nodes { uscc } } }`, undefined, { 'x-request-id': 'req-mask-1' });
+      const err = r.body.errors![0];
+      expect(err.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+      expect(JSON.stringify(r.body)).not.toMatch(/SELECT|enterprise_hidden|relation|stack|at /i);
+      const errorId = err.extensions!.errorId as string;
+      const entry = gw.logs.find((l) => l.errorId === errorId);
+      expect(entry).toMatchObject({ reqId: 'req-mask-1', level: 50 });
+      expect(JSON.stringify(entry)).toMatch(/does not exist/);
+    } finally {
+      await db.sql`ALTER TABLE ds.enterprise_hidden RENAME TO enterprise`;
+    }
+  });
+
+  it('writes the request id on every log line of a request', async () => {
+    await gw.graphql(`{ departments { code } }`, undefined, { 'x-request-id': 'req-lines-2' });
+    const lines = gw.logs.filter((l) => l.reqId === 'req-lines-2');
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.every((l) => l.reqId === 'req-lines-2')).toBe(true);
+  });
+});
