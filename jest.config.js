@@ -14,6 +14,7 @@ module.exports = {
     }],
   },
   globalSetup: '<rootDir>/src/__testUtils__/globalSetup.ts',
+  globalTeardown: '<rootDir>/src/__testUtils__/globalTeardown.ts',
   testTimeout: 60000,
   maxWorkers: 2,
 };

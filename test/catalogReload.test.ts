@@ -72,3 +72,61 @@ it('serves a field added by a newly published version on both gateways, and keep
     WHERE table_schema = 'ds' AND table_name = 'air_quality' AND column_name = 'aqi_category') AS exists`;
   expect(exists).toBe(true);
 });
+
+it('publishes a dataset drafted, submitted and approved through GraphQL, served by every gateway', async () => {
+  const editor = { 'x-dev-agency': 'HZ-SSTHJJ', 'x-dev-roles': 'catalog_editor' };
+  const authority = { 'x-dev-agency': 'HZ-ZSJ', 'x-dev-roles': 'authority' };
+  const sdl = `
+    type NoiseLevel @dataset(code: "3.44.13.006/00000009", name: "噪声监测数据", summary: "功能区噪声自动监测小时数据。",
+                             format: DATABASE, updateCycle: DAILY, function: "HZ-SSTHJJ-ZN01") {
+      recordId: String! @key @label(zh: "监测记录编号") @share(class: UNCONDITIONAL)
+      district: String! @label(zh: "所属区县") @share(class: UNCONDITIONAL) @index
+      leq: Float @label(zh: "等效声级(dB)") @share(class: UNCONDITIONAL)
+    }`;
+  const draft = await a.graphql<{ draftDatasetVersion: { version: number; status: string } }>(
+    `mutation($sdl: String!) { draftDatasetVersion(sdl: $sdl) { version status } }`,
+    { sdl },
+    editor,
+  );
+  expect(draft.body.errors).toBeUndefined();
+  expect(draft.body.data!.draftDatasetVersion).toEqual({ version: 1, status: 'DRAFT' });
+
+  const early = await a.graphql(`mutation { reviewDatasetVersion(code: "3.44.13.006/00000009", version: 1, approve: true) { status } }`, undefined, authority);
+  expect(early.body.errors?.[0].extensions?.code).toBe('CONFLICT');
+
+  const notAuthority = await a.graphql(`mutation { reviewDatasetVersion(code: "3.44.13.006/00000009", version: 1, approve: true) { status } }`, undefined, editor);
+  expect(notAuthority.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+
+  const submitted = await a.graphql<{ submitDatasetVersion: { status: string } }>(
+    `mutation { submitDatasetVersion(code: "3.44.13.006/00000009", version: 1) { status } }`, undefined, editor);
+  expect(submitted.body.data?.submitDatasetVersion.status).toBe('IN_REVIEW');
+
+  const approved = await a.graphql<{ reviewDatasetVersion: { status: string; reviewedBy: string } }>(
+    `mutation { reviewDatasetVersion(code: "3.44.13.006/00000009", version: 1, approve: true, comment: "同意发布") { status reviewedBy } }`,
+    undefined,
+    authority,
+  );
+  expect(approved.body.errors).toBeUndefined();
+  expect(approved.body.data!.reviewDatasetVersion.status).toBe('PUBLISHED');
+
+  for (const g of [a, b]) {
+    await eventually(async () => (await g.graphql(`{ noiseLevels(first: 1) { nodes { recordId leq } } }`)).body.errors === undefined);
+  }
+});
+
+it('rejects a draft with problems, listing every one', async () => {
+  const r = await a.graphql(
+    `mutation($sdl: String!) { draftDatasetVersion(sdl: $sdl) { version } }`,
+    { sdl: `type Broken @dataset(code: "bad code", name: "坏", summary: "x", format: DATABASE, updateCycle: DAILY) { a: String @label(zh: "甲") @nope }` },
+    { 'x-dev-agency': 'HZ-SSTHJJ', 'x-dev-roles': 'catalog_editor' },
+  );
+  const err = r.body.errors![0];
+  expect(err.extensions?.code).toBe('BAD_USER_INPUT');
+  const list = err.extensions?.problems as { message: string; file: string; line: number; column: number }[];
+  expect(list.length).toBeGreaterThanOrEqual(3);
+  expect(list.every((p) => p.file && p.line > 0 && p.column > 0)).toBe(true);
+  const problems = list.map((p) => p.message).join('\n');
+  expect(problems).toMatch(/Unknown directive "@nope"/);
+  expect(problems).toMatch(/without a @key|has no @key|key/i);
+  expect(problems).toMatch(/resource code|code/i);
+});

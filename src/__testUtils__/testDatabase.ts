@@ -7,7 +7,17 @@ import { randomBytes } from 'node:crypto';
 import { createSql, type Sql } from '../db/createSql';
 import { createPrisma, type Prisma } from '../db/createPrisma';
 
-export const TEMPLATE_DB = 'hzgw_test_template';
+/**
+ * Databases of one test run are named after the run (the jest parent's pid, set by
+ * globalSetup), so concurrent runs on one server never touch each other's databases.
+ */
+export function runId(): string {
+  return process.env.HZGW_TEST_RUN ?? String(process.pid);
+}
+
+export function templateDb(): string {
+  return `hzgw_t${runId()}_template`;
+}
 
 export function serverUrl(): string {
   return process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -37,8 +47,8 @@ export interface TestDatabase {
 
 /** Creates a fresh migrated database for one test file; `drop()` removes it. */
 export async function createTestDatabase(): Promise<TestDatabase & { drop(): Promise<void> }> {
-  const name = `hzgw_test_${process.env.JEST_WORKER_ID ?? '0'}_${randomBytes(4).toString('hex')}`;
-  await withAdmin((a) => a.unsafe(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DB}`));
+  const name = `hzgw_t${runId()}_${process.env.JEST_WORKER_ID ?? '0'}_${randomBytes(4).toString('hex')}`;
+  await withAdmin((a) => a.unsafe(`CREATE DATABASE ${name} TEMPLATE ${templateDb()}`));
   const url = urlFor(name);
   const sql = createSql(url, { max: 4 });
   const prisma = createPrisma(url, 2);

@@ -1,12 +1,12 @@
 import { createSql } from '../createSql';
 import { loadMigrationFiles, migrate } from '../migrate';
 import { buildExpectedShape, diffShapes, loadActualShape } from '../schemaDrift';
-import { createTestDatabase, urlFor, withAdmin } from '../../__testUtils__/testDatabase';
+import { createTestDatabase, runId, urlFor, withAdmin } from '../../__testUtils__/testDatabase';
 import { readFileSync } from 'node:fs';
 import { PRISMA_SCHEMA_PATH } from '../schemaDrift';
 
 describe('migrations', () => {
-  const empty = `hzgw_test_empty_${process.pid}`;
+  const empty = `hzgw_t${runId()}_empty`;
   beforeAll(() => withAdmin((a) => a.unsafe(`CREATE DATABASE ${empty}`)));
   afterAll(() => withAdmin((a) => a.unsafe(`DROP DATABASE IF EXISTS ${empty} WITH (FORCE)`)));
 
