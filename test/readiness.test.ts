@@ -35,3 +35,19 @@ it('is ready with the database up, 503 while it is unreachable, ready again afte
   }
   expect(status).toBe(200);
 });
+
+describe('production mode', () => {
+  let prod: TestGateway;
+  beforeAll(async () => {
+    prod = await startTestGateway(db.url, { GATEWAY_MODE: 'production', CATALOG_LOAD_ON_START: 'false' });
+  });
+  afterAll(() => prod?.stop());
+
+  it('refuses anonymous data requests with 401 UNAUTHENTICATED and ignores development identity headers', async () => {
+    const r = await prod.graphql(`{ enterprises(first: 1) { nodes { uscc } } }`, undefined, { 'x-dev-agency': 'HZ-SCJGJ' });
+    expect(r.status).toBe(401);
+    expect(r.body.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    expect(r.body.data).toBeUndefined();
+    expect((await fetch(`${prod.baseUrl}/healthz`)).status).toBe(200);
+  });
+});

@@ -218,6 +218,13 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
         return sendJson(res, r.ok ? 200 : 503, r.ok ? { status: 'ready', catalogVersion: services.catalog.current()?.version } : { status: 'not ready', reason: r.reason });
       }
       const ctx = contextFor(req, requestId, reqLog);
+      if (!ctx.principal && config.mode !== 'development' && (url.pathname === '/graphql' || url.pathname.startsWith('/datasets/'))) {
+        // Until token verification lands (identity issue), only development mode serves data.
+        req.resume();
+        return sendJson(res, 401, {
+          errors: [{ message: 'authentication required: this gateway runs in production mode and accepts no anonymous requests', extensions: { code: 'UNAUTHENTICATED' } }],
+        });
+      }
       if (url.pathname === '/graphql') return handleGraphQL(req, res, ctx, url);
       const m = /^\/datasets\/(.+)\/deliveries$/.exec(url.pathname);
       if (m && req.method === 'POST') return handleDelivery(req, res, ctx, decodeURIComponent(m[1]));
