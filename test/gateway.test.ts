@@ -195,3 +195,29 @@ describe('errors', () => {
     expect(lines.every((l) => l.reqId === 'req-lines-2')).toBe(true);
   });
 });
+
+describe('update cycle (R3)', () => {
+  it('lists a dataset past its update cycle as late, and not one delivered within it', async () => {
+    await db.sql`UPDATE dataset_version SET published_at = now() - interval '40 days'
+                 WHERE dataset_id IN (SELECT id FROM dataset WHERE type_name IN ('HouseholdRegistration', 'Enterprise'))`;
+    const r = await gw.graphql<{ lateDatasets: { typeName: string; late: boolean; dueAt: string }[]; deliveries: { status: string; channel: string; rowCount: number; checksum: string; deliveredBy: string }[] }>(
+      `query($c: String!) { lateDatasets { typeName late dueAt } deliveries(dataset: $c) { status channel rowCount checksum deliveredBy } }`,
+      { c: enterpriseCode },
+    );
+    expect(r.body.errors).toBeUndefined();
+    const late = r.body.data!.lateDatasets.map((d) => d.typeName);
+    expect(late).toContain('HouseholdRegistration');
+    expect(late).not.toContain('Enterprise');
+    expect(r.body.data!.deliveries[0]).toMatchObject({ status: 'ACCEPTED', channel: 'GRAPHQL', rowCount: ENTERPRISES, deliveredBy: 'HZ-SCJGJ/developer' });
+    expect(r.body.data!.deliveries[0].checksum).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('refuses a delivery by a department that is not the source department', async () => {
+    const r = await gw.graphql(
+      `mutation($d: String!, $rows: [JSONObject!]!) { deliverRows(dataset: $d, rows: $rows) { status } }`,
+      { d: enterpriseCode, rows: [...enterprises(1, SEED)] },
+      asAgency('HZ-GAJ'),
+    );
+    expect(r.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+  });
+});
