@@ -1,4 +1,5 @@
-// `npm test`: runs the whole jest suite against a real PostgreSQL.
+// `npm test`: builds the gateway (type-check + dist/, which the start-up tests run as
+// `npm start` does), then runs the whole jest suite against a real PostgreSQL.
 // Server: TEST_DATABASE_URL, else the local one at 127.0.0.1:5432 (user postgres), else an
 // embedded PostgreSQL started here in .data/test-pg (port 54330) and stopped afterwards.
 import { spawnSync } from 'node:child_process';
@@ -41,6 +42,12 @@ if (!(await reachable(url))) {
   await embedded.start();
   url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:54330/postgres`;
   console.log('no PostgreSQL at 127.0.0.1:5432: using an embedded one for the tests');
+}
+
+const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+if (build.status !== 0) {
+  if (embedded) await embedded.stop();
+  process.exit(build.status ?? 1);
 }
 
 const jest = spawnSync(process.execPath, ['node_modules/jest/bin/jest.js', ...process.argv.slice(2)], {

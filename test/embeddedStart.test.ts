@@ -1,5 +1,5 @@
 /**
- * `npm start` as a user runs it, with no DATABASE_URL: an embedded PostgreSQL whose data
+ * `npm start` as a user runs it (the built dist/src/main.js; `npm test` builds first), with no DATABASE_URL: an embedded PostgreSQL whose data
  * survives restarts, the demo rows on the first start, and a clean stop on SIGTERM.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -18,7 +18,7 @@ interface Started {
 }
 
 function start(env: Record<string, string>): Promise<Started> {
-  const child = spawn(process.execPath, ['node_modules/tsx/dist/cli.mjs', 'src/main.ts'], {
+  const child = spawn(process.execPath, ['dist/src/main.js'], {
     env: { ...process.env, DATABASE_URL: '', PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -84,7 +84,7 @@ it('starts an embedded PostgreSQL, loads the demo once, keeps the data across re
 });
 
 it('refuses to start with an invalid configuration value, naming the key', async () => {
-  const child = spawn(process.execPath, ['node_modules/tsx/dist/cli.mjs', 'src/main.ts'], {
+  const child = spawn(process.execPath, ['dist/src/main.js'], {
     env: { ...process.env, PORT: 'eighty' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,9 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { PROJECT_ROOT } from '../projectRoot';
 import type { Sql } from './createSql';
 
-export const MIGRATIONS_DIR = path.resolve(__dirname, '../../prisma/migrations');
+export const MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'prisma/migrations');
 
 export interface MigrationFile {
   name: string;

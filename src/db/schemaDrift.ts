@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { PROJECT_ROOT } from '../projectRoot';
 import type { Sql } from './createSql';
 
 export interface SchemaShape {
@@ -19,7 +20,7 @@ export interface SchemaShape {
   foreignKeys: Set<string>;
 }
 
-export const PRISMA_SCHEMA_PATH = path.resolve(__dirname, '../../prisma/schema.prisma');
+export const PRISMA_SCHEMA_PATH = path.join(PROJECT_ROOT, 'prisma/schema.prisma');
 
 interface DmmfField {
   name: string;

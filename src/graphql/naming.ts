@@ -40,8 +40,13 @@ export function tableName(ds: Pick<CatalogDataset, 'typeName'>): string {
   return snakeCase(ds.typeName);
 }
 
+const columnNames = new Map<string, string>();
+
+/** Column of a field; memoised, since query compilation asks for it on every request. */
 export function columnName(fieldName: string): string {
-  return snakeCase(fieldName);
+  let c = columnNames.get(fieldName);
+  if (c === undefined) columnNames.set(fieldName, (c = snakeCase(fieldName)));
+  return c;
 }
 
 export function connectionTypeName(ds: Pick<CatalogDataset, 'typeName'>): string {

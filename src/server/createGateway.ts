@@ -16,6 +16,7 @@ import { handleDeliveryUpload } from '../delivery/handleDeliveryUpload';
 import { GatewayError } from '../errors';
 import { resolveDeliveryTarget } from '../graphql/static/CatalogResolver';
 import type { GatewayServices } from './GatewayServices';
+import { createJitExecutor } from './createJitExecutor';
 import { errorLoggingPlugin, formatError } from './formatError';
 import type { RequestContext } from './RequestContext';
 
@@ -90,6 +91,7 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
   const server = http.createServer();
   server.keepAliveTimeout = 65_000;
 
+  const executor = createJitExecutor();
   // Apollo's gateway interface: the schema comes from the catalog runtime and follows it.
   const schemaGateway: GatewayInterface = {
     onSchemaLoadOrUpdate(callback) {
@@ -101,7 +103,7 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
       return services.catalog.onChange(push);
     },
     async load() {
-      return { schema: services.catalog.current()!.schema, executor: null };
+      return { schema: services.catalog.current()!.schema, executor };
     },
     async stop() {},
   };
