@@ -221,3 +221,21 @@ describe('update cycle (R3)', () => {
     expect(r.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
   });
 });
+
+describe('hostile requests', () => {
+  it('answers 413 to an oversized body and 400 to malformed JSON, and keeps serving', async () => {
+    const big = await fetch(gw.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ departments { code } }`, pad: 'x'.repeat(2_000_000) }) });
+    expect(big.status).toBe(413);
+    expect(((await big.json()) as { error: { code: string } }).error.code).toBe('BAD_USER_INPUT');
+    const bad = await fetch(gw.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
+    expect(bad.status).toBe(400);
+    const ok = await gw.graphql(`{ departments { code } }`);
+    expect(ok.status).toBe(200);
+  });
+
+  it('answers 404 with a JSON error for an unknown route', async () => {
+    const r = await fetch(`${gw.baseUrl}/nope`);
+    expect(r.status).toBe(404);
+    expect(await r.json()).toEqual({ error: { code: 'NOT_FOUND', message: 'no route GET /nope' } });
+  });
+});

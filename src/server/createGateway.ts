@@ -13,7 +13,7 @@ import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import type { Logger } from 'pino';
 import { ROLES, type Principal, type Purpose, type Role } from '../auth/Principal';
 import { handleDeliveryUpload } from '../delivery/handleDeliveryUpload';
-import { GatewayError } from '../errors';
+import { GatewayError, GatewayErrorCode } from '../errors';
 import { resolveDeliveryTarget } from '../graphql/static/CatalogResolver';
 import type { GatewayServices } from './GatewayServices';
 import { createJitExecutor } from './createJitExecutor';
@@ -75,11 +75,17 @@ function purposeFrom(req: IncomingMessage): Purpose | null {
 }
 
 async function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) {
+    throw new GatewayError(`request body exceeds ${limit} bytes (server.maxRequestBytes)`, GatewayErrorCode.BAD_USER_INPUT, { status: 413 });
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > limit) throw new GatewayError(`request body exceeds ${limit} bytes`, 'BAD_USER_INPUT' as never, { status: 413 });
+    if (size > limit) {
+      throw new GatewayError(`request body exceeds ${limit} bytes (server.maxRequestBytes)`, GatewayErrorCode.BAD_USER_INPUT, { status: 413 });
+    }
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
@@ -234,7 +240,11 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
     };
     run().catch((err: unknown) => {
       if (err instanceof GatewayError) {
-        if (!res.headersSent) sendJson(res, (err.extensions.http as { status?: number })?.status ?? 400, { error: { code: err.code, message: err.message } });
+        // The rest of an unread body is discarded, and the connection closed after the answer.
+        req.resume();
+        if (!res.headersSent) {
+          sendJson(res, (err.extensions.http as { status?: number })?.status ?? 400, { error: { code: err.code, message: err.message } }, { connection: 'close' });
+        }
         return;
       }
       const errorId = randomUUID().slice(0, 12);
