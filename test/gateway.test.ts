@@ -86,6 +86,18 @@ describe('query API generated from the catalog', () => {
     });
   });
 
+  it('answers the same lookup document with different keys correctly (statement reuse)', async () => {
+    const q = `query($k: String!) { enterprise(uscc: $k) { uscc name licenses { licenseNo } } e2: enterprise(uscc: $k) { uscc } }`;
+    const simple = `query($k: String!) { enterprise(uscc: $k) { uscc name } }`;
+    for (const e of all.slice(0, 5)) {
+      const r1 = await gw.graphql<{ enterprise: { uscc: string; name: string } }>(simple, { k: e.uscc });
+      expect(r1.body.data!.enterprise).toEqual({ uscc: e.uscc, name: e.name });
+      const r2 = await gw.graphql<{ enterprise: { uscc: string }; e2: { uscc: string } }>(q, { k: e.uscc });
+      expect(r2.body.data!.enterprise.uscc).toBe(e.uscc);
+      expect(r2.body.data!.e2.uscc).toBe(e.uscc);
+    }
+  });
+
   it('answers null for an unknown key', async () => {
     const r = await gw.graphql(`{ enterprise(uscc: "914413000000000000") { uscc } }`);
     expect(r.body.errors).toBeUndefined();

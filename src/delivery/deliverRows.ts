@@ -19,7 +19,7 @@ import { DeliveryStager } from './DeliveryStager';
 import { readCsvUpload } from './readCsvUpload';
 import { readNdjsonUpload } from './readNdjsonUpload';
 import type { RowSink } from './readUpload';
-import { buildRowValidator, encodeCopyRow, type RowProblem, type RowValidator } from './validateRow';
+import { buildRowValidator, type RowProblem, type RowValidator } from './validateRow';
 
 export type { RowProblem } from './validateRow';
 
@@ -97,6 +97,9 @@ export async function deliverRecords(
         else sink.reject(result.problems);
       }
       if (sink.hasReady) await sink.relieve();
+      // A synchronous source never yields to the event loop, so the COPY of the previous
+      // batch would not progress while this one is read.
+      else if (row % 1024 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return { rowCount: row, checksum: hash.digest('hex') };
   });
@@ -165,7 +168,7 @@ async function runDelivery(
       await stager.open();
       const sink: RowSink = {
         accept(values, row, line) {
-          if (problems.count === 0) stager.add(encodeCopyRow(`${row}\t${line ?? '\\N'}`, values), row);
+          if (problems.count === 0) stager.add(validator.encodeCopyRow(`${row}\t${line ?? '\\N'}`, values), row);
         },
         reject(found) {
           problems.add(found);

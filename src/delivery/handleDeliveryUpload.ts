@@ -69,8 +69,12 @@ function sendError(res: ServerResponse, status: number, code: UploadErrorCode, m
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  // An unread request body cannot be skipped on a kept-alive connection without reading it all.
-  if (!res.req.complete) res.setHeader('Connection', 'close');
+  if (!res.req.complete) {
+    // The rest of the body is not wanted: close the connection after the answer, and keep
+    // reading (discarding) until then, so the client is not reset before it reads the answer.
+    res.setHeader('Connection', 'close');
+    res.req.resume();
+  }
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
 }

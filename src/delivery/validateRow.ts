@@ -61,6 +61,11 @@ export interface RowValidator {
   validateRecord(record: Readonly<Record<string, unknown>>, row: number): RowResult;
   /** Matches a CSV header (GraphQL field names, surrounding blanks ignored) to the fields. */
   bindCsvHeader(header: readonly string[]): CsvLayout;
+  /**
+   * encodeCopyRow for this dataset's values: only STRING values can hold characters COPY
+   * escapes (the other types passed their patterns), so only they are looked at.
+   */
+  encodeCopyRow(leading: string, values: readonly (string | null)[]): string;
 }
 
 /** A rejected value; instances for fixed reasons are shared, so validation allocates nothing. */
@@ -185,7 +190,18 @@ export function buildRowValidator(dataset: CatalogDataset, options: RowValidator
     return { problems, validateCells };
   }
 
-  return { fields, columns: fields.map((f) => columnName(f.name)), validateRecord, bindCsvHeader };
+  const isText = fields.map((f) => f.type === 'STRING');
+  function encodeRow(leading: string, values: readonly (string | null)[]): string {
+    const cells: string[] = new Array(values.length + 1);
+    cells[0] = leading;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      cells[i + 1] = v === null ? '\\N' : isText[i] ? escapeCopyText(v) : v;
+    }
+    return `${cells.join('\t')}\n`;
+  }
+
+  return { fields, columns: fields.map((f) => columnName(f.name)), validateRecord, bindCsvHeader, encodeCopyRow: encodeRow };
 }
 
 function buildCodec(field: CatalogField, tooLong: Invalid, maxLength: number, today: Date): FieldCodec {

@@ -106,8 +106,12 @@ function colRef(alias: string, f: CatalogField): string {
   return f.type === 'DECIMAL' ? `${c}::text` : c;
 }
 
+const qualifiedTables = new WeakMap<CatalogDataset, string>();
+
 function qualifiedTable(ds: CatalogDataset): string {
-  return `${quoteIdent(ROWS_SCHEMA)}.${quoteIdent(tableName(ds))}`;
+  let t = qualifiedTables.get(ds);
+  if (t === undefined) qualifiedTables.set(ds, (t = `${quoteIdent(ROWS_SCHEMA)}.${quoteIdent(tableName(ds))}`));
+  return t;
 }
 
 function keyOrder(alias: string, ds: CatalogDataset, desc = false): string {
@@ -129,9 +133,8 @@ function jsonObject(plan: ObjectPlan, alias: string, depth: number, params: Para
     let sub: string;
     if (r.ref.many) {
       const limit = params.add(r.first, 'integer');
-      sub =
-        `(SELECT coalesce(json_agg(${inner} ORDER BY ${keyOrder(a, r.target)}), '[]'::json) FROM ` +
-        `(SELECT * FROM ${qualifiedTable(r.target)} ${a} WHERE ${match} ORDER BY ${keyOrder(a, r.target)} LIMIT ${limit}) ${a})`;
+      // ARRAY(subquery) keeps the subquery's order: one index scan, no second sort.
+      sub = `array_to_json(ARRAY(SELECT ${inner} FROM ${qualifiedTable(r.target)} ${a} WHERE ${match} ORDER BY ${keyOrder(a, r.target)} LIMIT ${limit}))`;
     } else {
       sub = `(SELECT ${inner} FROM ${qualifiedTable(r.target)} ${a} WHERE ${match} ORDER BY ${keyOrder(a, r.target)} LIMIT 1)`;
     }
@@ -202,14 +205,13 @@ export function compileList(ctx: CompileContext, ds: CatalogDataset, args: ListA
   const obj = jsonObject(planObject(ctx, ds, sel.node), 't0', 0, params, extra);
   const limit = params.add(args.first + 1, 'integer');
   const where = conds.length ? `WHERE ${conds.join(' AND ')}` : '';
-  const agg = `coalesce(json_agg(${obj} ORDER BY ${orderCols}), '[]'::json)::text`;
-  const from = `FROM (SELECT * FROM ${qualifiedTable(ds)} t0 ${where} ORDER BY ${orderCols} LIMIT ${limit}) t0`;
-  if (!sel.withTotal) return { text: `SELECT ${agg} AS d ${from}`, values: params.values };
+  const page = `array_to_json(ARRAY(SELECT ${obj} FROM ${qualifiedTable(ds)} t0 ${where} ORDER BY ${orderCols} LIMIT ${limit}))::text`;
+  if (!sel.withTotal) return { text: `SELECT ${page} AS d`, values: params.values };
   // The total counts the filter's rows (not the cursor's); the filter is compiled again
   // with its own parameters.
   const countWhere = args.filter ? compileFilter(ds, args.filter, 'c0', params) : null;
   return {
-    text: `SELECT (SELECT ${agg} ${from}) AS d, (SELECT count(*) FROM ${qualifiedTable(ds)} c0 ${countWhere ? `WHERE ${countWhere}` : ''})::int AS total`,
+    text: `SELECT ${page} AS d, (SELECT count(*) FROM ${qualifiedTable(ds)} c0 ${countWhere ? `WHERE ${countWhere}` : ''})::int AS total`,
     values: params.values,
   };
 }

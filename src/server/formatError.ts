@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { GraphQLFormattedError } from 'graphql';
 import { GraphQLError } from 'graphql';
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GatewayError, GatewayErrorCode } from '../errors';
 import type { RequestContext } from './RequestContext';
@@ -28,22 +28,20 @@ function isClientError(error: unknown): boolean {
  * response is formatted (Apollo calls didEncounterErrors first).
  */
 export function errorLoggingPlugin(): ApolloServerPlugin<RequestContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async didEncounterErrors({ errors, contextValue }) {
-          for (const e of errors) {
-            if (isClientError(e)) continue;
-            const inner = unwrapResolverError(e);
-            const errorId = newErrorId();
-            errorIds.set(e, errorId);
-            if (inner && typeof inner === 'object') errorIds.set(inner, errorId);
-            contextValue.log.error({ err: inner, errorId, path: e.path }, 'internal error');
-          }
-        },
-      };
+  // One listener object for all requests: it keeps no per-request state.
+  const listener: GraphQLRequestListener<RequestContext> = {
+    async didEncounterErrors({ errors, contextValue }) {
+      for (const e of errors) {
+        if (isClientError(e)) continue;
+        const inner = unwrapResolverError(e);
+        const errorId = newErrorId();
+        errorIds.set(e, errorId);
+        if (inner && typeof inner === 'object') errorIds.set(inner, errorId);
+        contextValue.log.error({ err: inner, errorId, path: e.path }, 'internal error');
+      }
     },
   };
+  return { requestDidStart: async () => listener };
 }
 
 /**

@@ -10,6 +10,8 @@
  * The CSV is generated while it streams (its cost is part of the figure). Prints rows/s,
  * elapsed time and peak RSS.
  */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { Readable } from 'node:stream';
 import type { Catalog, CatalogDataset, CatalogField, FieldType, ValueCheck } from '../../catalog/Catalog';
 import { createSql, type Sql } from '../../db/createSql';
@@ -131,17 +133,49 @@ async function prepare(serverUrl: string): Promise<{ sql: Sql; target: DeliveryT
   return { sql, target: { catalog, dataset: enterprise, datasetId: ds.id, departmentId: dep.id } };
 }
 
+/**
+ * CPU seconds used so far by the PostgreSQL backends of this benchmark's pool, from
+ * /proc/<pid>/stat (only when the server runs on this machine; else null). With the CPU time
+ * of this process it shows where the time goes, whatever else the machine is doing.
+ */
+async function backendCpuSeconds(sql: Sql): Promise<Map<number, number> | null> {
+  const rows = await sql<{ pid: number }[]>`SELECT pid FROM pg_stat_activity WHERE application_name = 'delivery-bench'`;
+  const out = new Map<number, number>();
+  try {
+    for (const { pid } of rows) {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      // utime and stime (fields 14 and 15 of stat) in clock ticks of 1/100 s.
+      out.set(pid, (Number(fields[11]) + Number(fields[12])) / 100);
+    }
+  } catch {
+    return null;
+  }
+  return out;
+}
+
 async function timed(label: string, sql: Sql, target: DeliveryTarget, rows: number): Promise<DeliveryResult> {
+  const pgBefore = await backendCpuSeconds(sql);
+  const cpuBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
   const result = await deliverFile(sql, target, { deliveredBy: 'HZ-SCJGJ/bench', channel: 'CSV' }, Readable.from(csv(rows)), {
     maxReportedProblems: 10,
     maxBytes: 4 * 1024 ** 3,
   });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = process.cpuUsage(cpuBefore);
+  const pgAfter = await backendCpuSeconds(sql);
   if (result.status !== 'ACCEPTED') throw new Error(`${label}: delivery rejected: ${JSON.stringify(result.problems)}`);
+  let pgCpu = 'n/a';
+  if (pgBefore && pgAfter) {
+    let total = 0;
+    for (const [pid, after] of pgAfter) total += after - (pgBefore.get(pid) ?? 0);
+    pgCpu = `${total.toFixed(1)} s`;
+  }
   console.log(
     `${label}: ${rows} rows in ${seconds.toFixed(2)} s = ${Math.round(rows / seconds)} rows/s ` +
-      `(inserted ${result.inserted}, updated ${result.updated}); peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB`,
+      `(inserted ${result.inserted}, updated ${result.updated}); peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB; ` +
+      `CPU: Node ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s (CSV generation included), PostgreSQL backend ${pgCpu}; ` +
+      `load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs`,
   );
   return result;
 }

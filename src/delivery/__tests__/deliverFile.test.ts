@@ -84,6 +84,31 @@ describe('deliverFile', () => {
       expect(await rowCount(db.sql)).toBe(0);
     });
 
+    it('keeps file order and line numbers when quoted and plain rows interleave', async () => {
+      const records = licences(0, 3000).map((r, i) => (i % 3 === 0 ? { ...r, name: `第${i}号, "分公司"\n二楼` } : r));
+      records[2500] = { ...records[2500], staffCount: 'x' };
+      // Rows 1..2500 hold 834 names spanning two lines before row 2501.
+      const result = await deliverFile(db.sql, target, csvMeta, chunked(toCsv(records), 4096), opts);
+      expect(result.problems).toEqual([{ row: 2501, line: 2501 + 1 + 834, field: 'staffCount', reason: 'expected an integer' }]);
+
+      records[2500].staffCount = 1;
+      const accepted = await deliverFile(db.sql, target, csvMeta, chunked(toCsv(records), 4096), opts);
+      expect(accepted).toMatchObject({ status: 'ACCEPTED', inserted: 3000 });
+      const stored = await db.sql<{ uscc: string; name: string }[]>`SELECT uscc, name FROM ds.test_licence`;
+      const byKey = new Map(stored.map((r) => [r.uscc, r.name]));
+      for (const r of records) expect(byKey.get(r.uscc)).toBe(r.name);
+    });
+
+    it('reports the line of a misplaced quote', async () => {
+      const records = licences(0, 6);
+      records[0] = { ...records[0], name: 'quoted, first' };
+      const lines = toCsv(records).split('\n');
+      lines[4] = lines[4].replace(/^([^,]*),/, '$1,ab"c ');
+      const result = await deliverFile(db.sql, target, csvMeta, chunked(lines.join('\n')), opts);
+      expect(result).toMatchObject({ status: 'REJECTED', problemCount: 1 });
+      expect(result.problems[0]).toMatchObject({ row: 0, line: 5, reason: expect.stringMatching(/^not valid CSV: a quote appears inside an unquoted value/) });
+    });
+
     it('reports header problems once, not on every row', async () => {
       const header = FIELD_NAMES.filter((f) => f !== 'name').concat('nickname');
       const lines = licences(0, 50).map((r) => header.map((f) => (f === 'nickname' ? 'x' : String(r[f] ?? ''))).join(','));
@@ -160,6 +185,7 @@ describe('deliverFile', () => {
   describe('over HTTP (handleDeliveryUpload)', () => {
     let server: http.Server;
     let port: number;
+    let maxUploadBytes = 64 * 1024 * 1024;
 
     beforeAll(async () => {
       server = http.createServer((req, res) => {
@@ -167,7 +193,7 @@ describe('deliverFile', () => {
           sql: db.sql,
           target,
           meta: { deliveredBy: 'HZ-SCJGJ/carol', requestId: 'http-1' },
-          limits: { maxReportedProblems: 20, maxUploadBytes: 64 * 1024 * 1024 },
+          limits: { maxReportedProblems: 20, maxUploadBytes },
         }).catch((err: unknown) => {
           res.statusCode = 500;
           res.end(String(err));
@@ -216,6 +242,21 @@ describe('deliverFile', () => {
       expect(response.status).toBe(422);
       expect(response.json).toMatchObject({ status: 'REJECTED', problems: [{ row: 4, line: 4, field: 'staffCount', reason: 'expected an integer' }] });
       expect(await tableSnapshot(db.sql)).toEqual(before);
+    });
+
+    it('answers 422 when a body without Content-Length grows past the limit', async () => {
+      maxUploadBytes = 10_000;
+      try {
+        const body = Readable.from((function* () {
+          yield Buffer.from(`${FIELD_NAMES.join(',')}\n`);
+          for (let i = 0; i < 100; i++) yield Buffer.from(toCsv(licences(i * 10, 10)).replace(/^[^\n]*\n/, ''));
+        })());
+        const response = await post(body, { 'Content-Type': 'text/csv' });
+        expect(response).toEqual({ status: 422, json: expect.objectContaining({ status: 'REJECTED', problems: [{ row: 0, reason: 'upload exceeds 10000 bytes' }] }) });
+      } finally {
+        maxUploadBytes = 64 * 1024 * 1024;
+      }
+      expect(await rowCount(db.sql)).toBe(0);
     });
 
     it('answers 415 for a media type it does not read', async () => {
