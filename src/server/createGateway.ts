@@ -139,11 +139,13 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
   });
   await apollo.start();
 
-  const contextFor = (req: IncomingMessage, requestId: string, reqLog: Logger): RequestContext => ({
+  const contextFor = (req: IncomingMessage, requestId: string, reqLog: () => Logger): RequestContext => ({
     requestId,
     principal: principalFrom(req, services),
     purpose: purposeFrom(req),
-    log: reqLog,
+    get log() {
+      return reqLog();
+    },
     services,
   });
 
@@ -216,7 +218,9 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
     const given = header(req, 'x-request-id');
     const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
     res.setHeader('x-request-id', requestId);
-    const reqLog = log.child({ reqId: requestId });
+    // The request's child logger is made on first use: most requests at level warn log nothing.
+    let childLog: Logger | undefined;
+    const reqLog = () => (childLog ??= log.child({ reqId: requestId }));
     const started = process.hrtime.bigint();
     const rawUrl = req.url ?? '/';
     const q = rawUrl.indexOf('?');
@@ -225,8 +229,8 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
     inflight++;
     res.on('close', () => {
       inflight--;
-      if (reqLog.isLevelEnabled('info')) {
-        reqLog.info({ method: req.method, url: url.pathname, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+      if (log.isLevelEnabled('info')) {
+        reqLog().info({ method: req.method, url: url.pathname, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
       }
     });
     const run = async () => {
@@ -258,7 +262,7 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
         return;
       }
       const errorId = randomUUID().slice(0, 12);
-      reqLog.error({ err, errorId }, 'request failed');
+      reqLog().error({ err, errorId }, 'request failed');
       if (!res.headersSent) sendJson(res, 500, { error: { code: 'INTERNAL_SERVER_ERROR', message: `Internal server error; quote errorId ${errorId}`, errorId } });
       else res.destroy();
     });
