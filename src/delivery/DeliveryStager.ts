@@ -48,6 +48,7 @@ interface Batch {
 
 /** SQL text of one delivery; identifiers come from the catalog and are quoted, values are parameters. */
 interface DeliveryStatements {
+  secondaryIndexes: string;
   createStaging: string;
   copy: string;
   stagingBlocks: string;
@@ -78,6 +79,10 @@ function buildStatements(dataset: CatalogDataset): DeliveryStatements {
     copy: `COPY ${staging} (${ROW_COLUMN}, ${LINE_COLUMN}, ${colList}) FROM STDIN`,
     stagingBlocks: `SELECT (pg_relation_size('${staging}') / current_setting('block_size')::int)::int AS blocks`,
     isEmpty: `SELECT NOT EXISTS (SELECT 1 FROM ${target}) AS empty`,
+    secondaryIndexes:
+      `SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name, pg_get_indexdef(i.indexrelid) AS definition ` +
+      `FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace ` +
+      `WHERE i.indrelid = '${target}'::regclass AND NOT i.indisprimary`,
     insert: `INSERT INTO ${target} (${colList}, ${delivery}) SELECT ${colList}, $1 ${batchRows}`,
     upsert:
       `WITH written AS (INSERT INTO ${target} AS t (${colList}, ${delivery}) SELECT ${colList}, $1 ${batchRows} ` +
@@ -112,6 +117,8 @@ export class DeliveryStager {
   private writing = true;
   private locked = false;
   private targetWasEmpty = false;
+  /** Secondary indexes dropped for a first load, rebuilt by `finish` (same transaction). */
+  private deferredIndexes: { name: string; definition: string }[] = [];
   private duplicateError: unknown = null;
   /** Staged rows not yet written: from this row and staging block on. */
   private unwritten: { firstRow: number; fromBlock: number; rows: number } | null = null;
@@ -190,6 +197,11 @@ export class DeliveryStager {
     await this.relieve();
     await this.inflight;
     await this.writeUnwritten();
+    if (this.deferredIndexes.length > 0 && this.writing) {
+      await this.tx.unsafe(`SET LOCAL maintenance_work_mem = '128MB'`);
+      for (const ix of this.deferredIndexes) await this.tx.unsafe(ix.definition);
+      this.deferredIndexes = [];
+    }
   }
 
   /** Waits for database work in progress without throwing, so the transaction can roll back cleanly. */
@@ -262,6 +274,14 @@ export class DeliveryStager {
       const [{ empty }] = await this.tx.unsafe<{ empty: boolean }[]>(this.statements.isEmpty);
       this.targetWasEmpty = empty;
       this.locked = true;
+      if (empty) {
+        // First load of a dataset: building the secondary indexes once at the end costs about
+        // half of maintaining them row by row. The primary key stays (it detects repeated keys).
+        // Dropping takes the table's exclusive lock, so readers of this still-empty dataset wait
+        // for the delivery to commit; a rollback brings the indexes back.
+        this.deferredIndexes = await this.tx.unsafe<{ name: string; definition: string }[]>(this.statements.secondaryIndexes);
+        for (const ix of this.deferredIndexes) await this.tx.unsafe(`DROP INDEX ${ix.name}`);
+      }
     }
     const params = [this.deliveryId, `(${range.fromBlock},0)`, range.firstRow];
     try {
