@@ -251,3 +251,42 @@ describe('hostile requests', () => {
     expect(await r.json()).toEqual({ error: { code: 'NOT_FOUND', message: 'no route GET /nope' } });
   });
 });
+
+describe('file delivery over HTTP', () => {
+  const csv = (rows: Record<string, unknown>[]) => {
+    const cols = Object.keys(rows[0]);
+    const cell = (v: unknown) => (v === null || v === undefined ? '' : /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
+    return [cols.join(','), ...rows.map((r) => cols.map((c) => cell(r[c])).join(','))].join('\n') + '\n';
+  };
+  const upload = (code: string, body: string, headers: Record<string, string>) =>
+    fetch(`${gw.baseUrl}/datasets/${encodeURIComponent(code)}/deliveries`, { method: 'POST', headers: { 'content-type': 'text/csv', ...headers }, body });
+
+  it('accepts a CSV from the source department, upserting by key', async () => {
+    const rows = [...enterprises(ENTERPRISES + 20, SEED)].slice(ENTERPRISES);
+    const r = await upload(enterpriseCode, csv(rows), SCJGJ);
+    expect(r.status).toBe(201);
+    expect(await r.json()).toMatchObject({ status: 'ACCEPTED', rowCount: 20, inserted: 20, updated: 0 });
+    const one = await gw.graphql<{ enterprise: { name: string } }>(`query($k: String!) { enterprise(uscc: $k) { name } }`, { k: rows[3].uscc });
+    expect(one.body.data!.enterprise.name).toBe(rows[3].name);
+  });
+
+  it('rejects a CSV with one bad row as 422, listing it, and changes nothing', async () => {
+    const rows = [...enterprises(5, SEED)].map((e, i) => (i === 2 ? { ...e, establishedOn: '2024-02-30' } : { ...e, name: `${e.name}（改）` }));
+    const r = await upload(enterpriseCode, csv(rows), SCJGJ);
+    expect(r.status).toBe(422);
+    const body = (await r.json()) as { status: string; problems: { row: number; field: string; reason: string }[] };
+    expect(body.status).toBe('REJECTED');
+    expect(body.problems).toEqual([expect.objectContaining({ row: 3, field: 'establishedOn' })]);
+    expect(JSON.stringify(body)).not.toContain('2024-02-30');
+    const first = await gw.graphql<{ enterprise: { name: string } }>(`query($k: String!) { enterprise(uscc: $k) { name } }`, { k: rows[0].uscc });
+    expect(first.body.data!.enterprise.name).not.toMatch(/（改）$/);
+  });
+
+  it('answers 403 to another department and 404 to an unknown dataset', async () => {
+    const rows = [...enterprises(1, SEED)];
+    expect((await upload(enterpriseCode, csv(rows), asAgency('HZ-GAJ'))).status).toBe(403);
+    const missing = await upload('9.99.99.999/99999999', csv(rows), SCJGJ);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+  });
+});

@@ -157,6 +157,11 @@ export function formatProblem(p: CatalogProblem): string {
   return p.loc ? `${p.loc.file}:${p.loc.line}:${p.loc.column} ${p.message}` : p.message;
 }
 
+const keyFieldCache = new WeakMap<CatalogDataset, CatalogField[]>();
+
+/** Key fields in declaration order (memoised: asked on every query and delivery). */
 export function keyFields(ds: CatalogDataset): CatalogField[] {
-  return ds.fields.filter((f) => f.isKey);
+  let keys = keyFieldCache.get(ds);
+  if (!keys) keyFieldCache.set(ds, (keys = ds.fields.filter((f) => f.isKey)));
+  return keys;
 }
