@@ -3,7 +3,10 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/src', '<rootDir>/test'],
   testMatch: ['**/__tests__/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
+  // jose is published as ES modules only: jest runs it through swc like our sources.
+  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   transform: {
+    '^.+/node_modules/jose/.+\\.js$': ['@swc/jest', { module: { type: 'commonjs' } }],
     '^.+\\.ts$': ['@swc/jest', {
       jsc: {
         parser: { syntax: 'typescript', decorators: true },

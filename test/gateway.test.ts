@@ -238,7 +238,7 @@ describe('hostile requests', () => {
   it('answers 413 to an oversized body and 400 to malformed JSON, and keeps serving', async () => {
     const big = await fetch(gw.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ departments { code } }`, pad: 'x'.repeat(2_000_000) }) });
     expect(big.status).toBe(413);
-    expect(((await big.json()) as { error: { code: string } }).error.code).toBe('BAD_USER_INPUT');
+    expect(((await big.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe('BAD_USER_INPUT');
     const bad = await fetch(gw.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
     expect(bad.status).toBe(400);
     const ok = await gw.graphql(`{ departments { code } }`);

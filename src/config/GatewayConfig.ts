@@ -86,14 +86,19 @@ export const gatewayConfigSchema = z
       })
       .strict()
       .prefault({}),
-    /** Token verification (next issue: identity). Room is reserved here. */
+    /**
+     * Token verification (jose): keys from a JWKS URL and/or a folder of public keys (PEM SPKI
+     * or JWK JSON); in development mode also the development key (created on first start).
+     */
     auth: z
       .object({
         jwksUrl: z.url().optional(),
-        publicKeysDir: z.string().optional(),
-        issuer: z.string().optional(),
-        audience: z.string().optional(),
+        publicKeysDir: z.string().min(1).optional(),
+        issuer: z.string().min(1).default('hz-share-gateway'),
+        audience: z.string().min(1).default('hz-share-gateway'),
         clockSkewSeconds: z.number().int().min(0).max(600).default(30),
+        /** Development signing key (development mode only; `npm run token` signs with it). */
+        devKeyDir: z.string().min(1).default('.data/dev-keys'),
       })
       .strict()
       .prefault({}),
@@ -152,5 +157,8 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; key: string; parse: Par
   { env: 'AUTH_JWKS_URL', key: 'auth.jwksUrl', parse: 'string' },
   { env: 'AUTH_ISSUER', key: 'auth.issuer', parse: 'string' },
   { env: 'AUTH_AUDIENCE', key: 'auth.audience', parse: 'string' },
+  { env: 'AUTH_PUBLIC_KEYS_DIR', key: 'auth.publicKeysDir', parse: 'string' },
+  { env: 'AUTH_CLOCK_SKEW_SECONDS', key: 'auth.clockSkewSeconds', parse: 'int' },
+  { env: 'AUTH_DEV_KEY_DIR', key: 'auth.devKeyDir', parse: 'string' },
   { env: 'PROVINCE_ENDPOINT', key: 'province.endpoint', parse: 'string' },
 ];

@@ -13,7 +13,7 @@ import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import type { Logger } from 'pino';
 import { ROLES, type Principal, type Purpose, type Role } from '../auth/Principal';
 import { handleDeliveryUpload } from '../delivery/handleDeliveryUpload';
-import { GatewayError, GatewayErrorCode } from '../errors';
+import { GatewayError, GatewayErrorCode, UnauthenticatedError } from '../errors';
 import { resolveDeliveryTarget } from '../graphql/static/CatalogResolver';
 import type { GatewayServices } from './GatewayServices';
 import { createJitExecutor } from './createJitExecutor';
@@ -43,11 +43,18 @@ function sendJson(res: ServerResponse, status: number, body: unknown, extraHeade
 }
 
 /**
- * Identity until token verification lands (identity issue): in development mode only, the
- * caller names itself with X-Dev-Agency / X-Dev-Roles / X-Dev-Subject. In production mode
- * every caller is anonymous and the data API refuses them.
+ * Who asks: a verified bearer token (any mode), or in development mode only the
+ * X-Dev-Agency / X-Dev-Roles / X-Dev-Subject headers. A token that does not verify is a 401,
+ * never a fallback to anonymous.
+ * @throws UnauthenticatedError for a malformed or invalid Authorization header.
  */
-function principalFrom(req: IncomingMessage, services: GatewayServices): Principal | null {
+async function authenticate(req: IncomingMessage, services: GatewayServices): Promise<(Principal & { purposeClaim?: string }) | null> {
+  const auth = header(req, 'authorization');
+  if (auth !== undefined) {
+    const m = /^Bearer ([A-Za-z0-9_.~+/=-]+)$/.exec(auth.trim());
+    if (!m) throw new UnauthenticatedError('Authorization header must be "Bearer <JWT>"');
+    return services.tokens.verify(m[1]);
+  }
   if (services.config.mode !== 'development') return null;
   const agency = header(req, 'x-dev-agency');
   if (!agency) return null;
@@ -139,10 +146,15 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
   });
   await apollo.start();
 
-  const contextFor = (req: IncomingMessage, requestId: string, reqLog: () => Logger): RequestContext => ({
+  const contextFor = (
+    req: IncomingMessage,
+    requestId: string,
+    reqLog: () => Logger,
+    principal: (Principal & { purposeClaim?: string }) | null,
+  ): RequestContext => ({
     requestId,
-    principal: principalFrom(req, services),
-    purpose: purposeFrom(req),
+    principal,
+    purpose: purposeFrom(req) ?? (principal?.purposeClaim ? { code: principal.purposeClaim } : null),
     get log() {
       return reqLog();
     },
@@ -239,13 +251,16 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
         const r = await ready();
         return sendJson(res, r.ok ? 200 : 503, r.ok ? { status: 'ready', catalogVersion: services.catalog.current()?.version } : { status: 'not ready', reason: r.reason });
       }
-      const ctx = contextFor(req, requestId, reqLog);
+      const ctx = contextFor(req, requestId, reqLog, await authenticate(req, services));
       if (!ctx.principal && config.mode !== 'development' && (url.pathname === '/graphql' || url.pathname.startsWith('/datasets/'))) {
-        // Until token verification lands (identity issue), only development mode serves data.
+        // Only development mode serves callers without a token (X-Dev-* headers).
         req.resume();
-        return sendJson(res, 401, {
-          errors: [{ message: 'authentication required: this gateway runs in production mode and accepts no anonymous requests', extensions: { code: 'UNAUTHENTICATED' } }],
-        });
+        return sendJson(
+          res,
+          401,
+          { errors: [{ message: 'authentication required: send Authorization: Bearer <JWT> (production mode accepts no anonymous requests)', extensions: { code: 'UNAUTHENTICATED' } }] },
+          { 'www-authenticate': 'Bearer' },
+        );
       }
       if (url.pathname === '/graphql') return handleGraphQL(req, res, ctx, url);
       const m = /^\/datasets\/(.+)\/deliveries$/.exec(url.pathname);
@@ -257,7 +272,10 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
         // The rest of an unread body is discarded, and the connection closed after the answer.
         req.resume();
         if (!res.headersSent) {
-          sendJson(res, (err.extensions.http as { status?: number })?.status ?? 400, { error: { code: err.code, message: err.message } }, { connection: 'close' });
+          const status = (err.extensions.http as { status?: number })?.status ?? 400;
+          // GraphQL clients get a GraphQL-shaped body; other routes a plain error object.
+          const body = url.pathname === '/graphql' ? { errors: [{ message: err.message, extensions: { code: err.code } }] } : { error: { code: err.code, message: err.message } };
+          sendJson(res, status, body, status === 401 ? { 'www-authenticate': 'Bearer' } : { connection: 'close' });
         }
         return;
       }

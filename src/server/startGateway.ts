@@ -10,6 +10,7 @@ import { formatProblem } from '../catalog/Catalog';
 import { hashSources, publishSdlCatalog } from '../catalog/catalogStore';
 import { loadCatalogFiles } from '../catalog/loadCatalogFiles';
 import { parseCatalogSdl } from '../catalog/parseCatalogSdl';
+import { createTokenVerifier } from '../auth/createTokenVerifier';
 import { createEmbeddedDatabase } from '../db/createEmbeddedDatabase';
 import { createPrisma } from '../db/createPrisma';
 import { createSql } from '../db/createSql';
@@ -110,7 +111,8 @@ export async function startGateway(config: GatewayConfig, log: Logger, options: 
         }),
     });
     stopCatalog = () => catalog.stop();
-    const services: GatewayServices = { ...base, catalog };
+    const tokens = await createTokenVerifier(config, (code) => !!catalog.current()?.catalog.departments.some((d) => d.code === code));
+    const services: GatewayServices = { ...base, catalog, tokens };
 
     if (!config.database.url && config.demo.loadOnEmptyDatabase && (db.embeddedCreated || (await isDatabaseEmpty(sql)))) {
       log.info('empty embedded database: loading the synthetic demo rows');

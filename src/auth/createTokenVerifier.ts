@@ -1,0 +1,138 @@
+/**
+ * Verifies `Authorization: Bearer <JWT>` with jose: signature against the configured keys
+ * (JWKS URL, local public keys, and the development key in development mode), algorithms
+ * RS256 / ES256 / EdDSA only (so `alg: none` and HMAC-with-a-public-key are refused), issuer,
+ * audience, expiry and not-before with a small clock skew; then the claims: `agency` (a known
+ * department), `sub`, `roles`.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  exportJWK,
+  importSPKI,
+  jwtVerify,
+  type JWK,
+  type JWTVerifyGetKey,
+} from 'jose';
+import type { GatewayConfig } from '../config/GatewayConfig';
+import { UnauthenticatedError } from '../errors';
+import { loadOrCreateDevKey } from './devKey';
+import { ROLES, type Principal, type Role } from './Principal';
+
+export const TOKEN_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'] as const;
+
+export interface TokenVerifier {
+  /** @throws UnauthenticatedError with a reason a caller can act on (never the token itself). */
+  verify(token: string): Promise<Principal & { purposeClaim?: string }>;
+}
+
+async function loadLocalKeys(dir: string): Promise<JWK[]> {
+  const keys: JWK[] = [];
+  for (const name of (await readdir(dir)).sort()) {
+    const file = path.join(dir, name);
+    if (name.endsWith('.pem')) {
+      const pem = await readFile(file, 'utf8');
+      const alg = pem.includes('BEGIN PUBLIC KEY') ? await guessAlg(pem) : null;
+      if (!alg) throw new Error(`${file}: not a PEM public key (SPKI) of RS256, ES256 or EdDSA`);
+      keys.push({ ...(await exportJWK(await importSPKI(pem, alg, { extractable: true }))), alg, kid: path.basename(name, '.pem') });
+    } else if (name.endsWith('.json')) {
+      const jwk = JSON.parse(await readFile(file, 'utf8')) as JWK;
+      if (jwk.d) throw new Error(`${file}: holds a private key; give the gateway public keys only`);
+      keys.push({ kid: path.basename(name, '.json'), ...jwk });
+    }
+  }
+  return keys;
+}
+
+async function guessAlg(pem: string): Promise<string | null> {
+  for (const alg of TOKEN_ALGORITHMS) {
+    try {
+      await importSPKI(pem, alg);
+      return alg;
+    } catch {
+      /* try the next */
+    }
+  }
+  return null;
+}
+
+/** jose error codes → reasons for the 401 answer. */
+function reasonOf(err: unknown): string {
+  const e = err as { code?: string; claim?: string; message?: string };
+  switch (e.code) {
+    case 'ERR_JWT_EXPIRED':
+      return 'token expired';
+    case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
+      return 'token signature does not verify';
+    case 'ERR_JOSE_ALG_NOT_ALLOWED':
+      return `token algorithm not allowed (accepted: ${TOKEN_ALGORITHMS.join(', ')})`;
+    case 'ERR_JWKS_NO_MATCHING_KEY':
+    case 'ERR_JWKS_MULTIPLE_MATCHING_KEYS':
+      return 'no trusted key matches the token';
+    case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
+      if (e.claim === 'aud') return 'token audience is not this gateway';
+      if (e.claim === 'iss') return 'token issuer is not trusted';
+      if (e.claim === 'nbf') return 'token is not valid yet';
+      return `token claim ${e.claim ?? ''} is invalid`.trim();
+    case 'ERR_JWKS_TIMEOUT':
+    case 'ERR_JWKS_INVALID':
+      return 'the key set of the identity provider cannot be read';
+    default:
+      return 'malformed token';
+  }
+}
+
+export async function createTokenVerifier(
+  config: GatewayConfig,
+  isKnownAgency: (code: string) => boolean,
+): Promise<TokenVerifier> {
+  const local: JWK[] = [];
+  if (config.auth.publicKeysDir) local.push(...(await loadLocalKeys(config.auth.publicKeysDir)));
+  if (config.mode === 'development') local.push((await loadOrCreateDevKey(config.auth.devKeyDir)).publicJwk);
+  const localSet = local.length ? createLocalJWKSet({ keys: local }) : null;
+  const remoteSet = config.auth.jwksUrl ? createRemoteJWKSet(new URL(config.auth.jwksUrl)) : null;
+  const getKey: JWTVerifyGetKey = async (header, token) => {
+    if (localSet) {
+      try {
+        return await localSet(header, token);
+      } catch (err) {
+        if (!remoteSet) throw err;
+      }
+    }
+    if (remoteSet) return remoteSet(header, token);
+    throw Object.assign(new Error('no keys configured'), { code: 'ERR_JWKS_NO_MATCHING_KEY' });
+  };
+  return {
+    async verify(token) {
+      let payload;
+      try {
+        ({ payload } = await jwtVerify(token, getKey, {
+          algorithms: [...TOKEN_ALGORITHMS],
+          issuer: config.auth.issuer,
+          audience: config.auth.audience,
+          clockTolerance: config.auth.clockSkewSeconds,
+          requiredClaims: ['exp', 'sub'],
+        }));
+      } catch (err) {
+        throw new UnauthenticatedError(reasonOf(err));
+      }
+      const agency = payload.agency;
+      if (typeof agency !== 'string' || !isKnownAgency(agency)) {
+        throw new UnauthenticatedError('token claim agency does not name a known department');
+      }
+      const roles = payload.roles;
+      if (!Array.isArray(roles) || roles.length === 0 || !roles.every((r) => (ROLES as readonly unknown[]).includes(r))) {
+        throw new UnauthenticatedError(`token claim roles must list some of: ${ROLES.join(', ')}`);
+      }
+      return {
+        agency,
+        subject: payload.sub!,
+        roles: roles as Role[],
+        via: 'token',
+        purposeClaim: typeof payload.purpose === 'string' ? payload.purpose : undefined,
+      };
+    },
+  };
+}
