@@ -22,6 +22,8 @@ export const gatewayConfigSchema = z
         shutdownGraceMs: z.number().int().min(0).max(600_000).default(10_000),
         /** Largest accepted GraphQL request body (JSON). */
         maxRequestBytes: z.number().int().min(1024).default(1_048_576),
+        /** Schema introspection; may be switched off in production. */
+        introspection: z.boolean().default(true),
       })
       .strict()
       .prefault({}),
@@ -70,6 +72,12 @@ export const gatewayConfigSchema = z
         maxBatchRows: z.number().int().min(1).max(100_000).default(10_000),
         /** Row problems listed in a rejected delivery (all are counted). */
         maxReportedProblems: z.number().int().min(1).max(100_000).default(100),
+        /** Query shape limits, checked before execution (graphql-armor). */
+        maxDepth: z.number().int().min(2).max(100).default(10),
+        maxAliases: z.number().int().min(0).max(1000).default(15),
+        maxCost: z.number().int().min(10).max(10_000_000).default(50_000),
+        maxTokens: z.number().int().min(100).max(1_000_000).default(2000),
+        maxDirectives: z.number().int().min(1).max(1000).default(50),
       })
       .strict()
       .prefault({}),
@@ -151,6 +159,11 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; key: string; parse: Par
   { env: 'CATALOG_LOAD_ON_START', key: 'catalog.loadOnStart', parse: 'bool' },
   { env: 'CATALOG_POLL_MS', key: 'catalog.pollIntervalMs', parse: 'int' },
   { env: 'MAX_PAGE_SIZE', key: 'limits.maxPageSize', parse: 'int' },
+  { env: 'MAX_QUERY_DEPTH', key: 'limits.maxDepth', parse: 'int' },
+  { env: 'MAX_QUERY_ALIASES', key: 'limits.maxAliases', parse: 'int' },
+  { env: 'MAX_QUERY_COST', key: 'limits.maxCost', parse: 'int' },
+  { env: 'MAX_QUERY_TOKENS', key: 'limits.maxTokens', parse: 'int' },
+  { env: 'INTROSPECTION', key: 'server.introspection', parse: 'bool' },
   { env: 'MAX_UPLOAD_BYTES', key: 'limits.maxUploadBytes', parse: 'int' },
   { env: 'DEMO_LOAD', key: 'demo.loadOnEmptyDatabase', parse: 'bool' },
   { env: 'LOG_LEVEL', key: 'log.level', parse: 'string' },

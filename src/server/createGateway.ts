@@ -6,10 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer, HeaderMap } from '@apollo/server';
+import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
+import { Lexer, Source, TokenKind } from 'graphql';
 import type { Logger } from 'pino';
 import { ROLES, type Principal, type Purpose, type Role } from '../auth/Principal';
 import { handleDeliveryUpload } from '../delivery/handleDeliveryUpload';
@@ -106,7 +108,21 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
   });
 }
 
+/** True when a query has more than `max` lexical tokens (syntax errors are left to the parser). */
+function tokenLimitExceeded(query: string, max: number): boolean {
+  const lexer = new Lexer(new Source(query));
+  let count = 0;
+  try {
+    for (let t = lexer.advance(); t.kind !== TokenKind.EOF; t = lexer.advance()) if (++count > max) return true;
+  } catch {
+    return false;
+  }
+  return false;
+}
+
 export async function createGateway(services: GatewayServices): Promise<Gateway> {
+  // Queries already counted (bounded): the same query strings come back on every request.
+  const withinTokenLimit = new Set<string>();
   const { config, log } = services;
   let inflight = 0;
   const server = http.createServer();
@@ -129,15 +145,31 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
     async stop() {},
   };
 
+  // Query shape limits, checked while validating (before anything executes); the error names
+  // the limit. Field suggestions are hidden in production so the schema cannot be probed.
+  const armor = new ApolloArmor({
+    maxDepth: { n: config.limits.maxDepth, exposeLimits: true, flattenFragments: true },
+    maxAliases: { n: config.limits.maxAliases, exposeLimits: true },
+    costLimit: { maxCost: config.limits.maxCost, exposeLimits: true },
+    // The token limit is checked before Apollo (tokenLimitExceeded): armor's own check throws
+    // from a parsing hook, which Apollo answers with 500.
+    maxTokens: { enabled: false },
+    maxDirectives: { n: config.limits.maxDirectives, exposeLimits: true },
+    blockFieldSuggestion: { enabled: config.mode === 'production' },
+  }).protect();
+
   const apollo = new ApolloServer<RequestContext>({
     gateway: schemaGateway,
+    validationRules: armor.validationRules,
+    allowBatchedHttpRequests: false,
     formatError,
     includeStacktraceInErrorResponses: false,
     // src/main.ts owns SIGTERM/SIGINT: drain, then close pools and the embedded database.
     stopOnTerminationSignals: false,
-    introspection: true,
+    introspection: config.server.introspection,
     logger: log.child({ component: 'apollo' }),
     plugins: [
+      ...(armor.plugins as ApolloServerPlugin<RequestContext>[]),
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: config.server.shutdownGraceMs }),
       errorLoggingPlugin(),
@@ -178,6 +210,17 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
       } else {
         body = text;
       }
+    }
+    const query = req.method === 'GET' ? new URLSearchParams(url.search).get('query') : (body as { query?: unknown } | undefined)?.query;
+    if (typeof query === 'string' && !withinTokenLimit.has(query)) {
+      if (tokenLimitExceeded(query, config.limits.maxTokens)) {
+        sendJson(res, 400, {
+          errors: [{ message: `Syntax Error: Token limit of ${config.limits.maxTokens} exceeded (limits.maxTokens).`, extensions: { code: 'GRAPHQL_PARSE_FAILED' } }],
+        });
+        return;
+      }
+      if (withinTokenLimit.size >= 1000) withinTokenLimit.clear();
+      withinTokenLimit.add(query);
     }
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method!.toUpperCase(), headers, search: url.search, body },
