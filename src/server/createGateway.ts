@@ -83,13 +83,19 @@ function purposeFrom(req: IncomingMessage): Purpose | null {
   return { code: code.trim(), text };
 }
 
+/** HTTP status of a request-level GatewayError on a non-GraphQL answer. */
+const STATUS_BY_CODE: Partial<Record<string, number>> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404 };
+function httpStatusOf(err: GatewayError): number {
+  return (err.extensions.http as { status?: number } | undefined)?.status ?? STATUS_BY_CODE[err.code] ?? 400;
+}
+
+function bodyTooLarge(limit: number): GatewayError {
+  return new GatewayError(`request body exceeds ${limit} bytes (server.maxRequestBytes)`, GatewayErrorCode.BAD_USER_INPUT, { status: 413 });
+}
+
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) {
-    return Promise.reject(
-      new GatewayError(`request body exceeds ${limit} bytes (server.maxRequestBytes)`, GatewayErrorCode.BAD_USER_INPUT, { status: 413 }),
-    );
-  }
+  if (declared > limit) return Promise.reject(bodyTooLarge(limit));
   // Event-based rather than for-await: this runs on every request.
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -98,7 +104,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
       size += chunk.length;
       if (size > limit) {
         req.removeAllListeners('data');
-        reject(new GatewayError(`request body exceeds ${limit} bytes (server.maxRequestBytes)`, GatewayErrorCode.BAD_USER_INPUT, { status: 413 }));
+        reject(bodyTooLarge(limit));
         return;
       }
       chunks.push(chunk);
@@ -237,23 +243,15 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
   };
 
   const handleDelivery = async (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, code: string) => {
-    try {
-      const target = await resolveDeliveryTarget(ctx, code);
-      await handleDeliveryUpload(req, res, {
-        sql: services.sql,
-        target,
-        meta: { deliveredBy: `${ctx.principal!.agency}/${ctx.principal!.subject}`, requestId: ctx.requestId },
-        limits: { maxReportedProblems: config.limits.maxReportedProblems, maxUploadBytes: config.limits.maxUploadBytes },
-      });
-    } catch (err) {
-      if (err instanceof GatewayError) {
-        const status = err.code === 'UNAUTHENTICATED' ? 401 : err.code === 'FORBIDDEN' ? 403 : err.code === 'NOT_FOUND' ? 404 : 400;
-        req.resume();
-        sendJson(res, status, { error: { code: err.code, message: err.message } });
-        return;
-      }
-      throw err;
-    }
+    // A GatewayError (no identity, another department, unknown dataset) is answered by the
+    // request handler's catch with its HTTP status.
+    const target = await resolveDeliveryTarget(ctx, code);
+    await handleDeliveryUpload(req, res, {
+      sql: services.sql,
+      target,
+      meta: { deliveredBy: `${ctx.principal!.agency}/${ctx.principal!.subject}`, requestId: ctx.requestId },
+      limits: { maxReportedProblems: config.limits.maxReportedProblems, maxUploadBytes: config.limits.maxUploadBytes },
+    });
   };
 
   const ready = async (): Promise<{ ok: boolean; reason?: string }> => {
@@ -315,7 +313,7 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
         // The rest of an unread body is discarded, and the connection closed after the answer.
         req.resume();
         if (!res.headersSent) {
-          const status = (err.extensions.http as { status?: number })?.status ?? 400;
+          const status = httpStatusOf(err);
           // GraphQL clients get a GraphQL-shaped body; other routes a plain error object.
           const body = url.pathname === '/graphql' ? { errors: [{ message: err.message, extensions: { code: err.code } }] } : { error: { code: err.code, message: err.message } };
           sendJson(res, status, body, status === 401 ? { 'www-authenticate': 'Bearer' } : { connection: 'close' });

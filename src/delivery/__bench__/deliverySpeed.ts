@@ -13,31 +13,16 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { Readable } from 'node:stream';
-import type { Catalog, CatalogDataset, CatalogField, FieldType, ValueCheck } from '../../catalog/Catalog';
+import type { Catalog, CatalogDataset, CatalogField, ValueCheck } from '../../catalog/Catalog';
 import { createSql, type Sql } from '../../db/createSql';
 import { migrate } from '../../db/migrate';
 import { ensureRowTables } from '../../db/rowTables';
 import { idNumberCheckDigit, USCC_ALPHABET, usccCheckChar } from '../../validation/checksums';
 import { deliverFile, type DeliveryResult, type DeliveryTarget } from '../deliverRows';
+import { catalogField as field } from '../../__testUtils__/catalogField';
 
 const DB = 'hzgw_bench_delivery';
 
-function field(name: string, type: FieldType, extra: Partial<CatalogField> = {}): CatalogField {
-  return {
-    name,
-    label: name,
-    type,
-    required: false,
-    isKey: false,
-    shareClass: 'UNCONDITIONAL',
-    openType: 'NOT_OPEN',
-    grade: 'GENERAL_2',
-    personal: false,
-    indexed: false,
-    subjectId: false,
-    ...extra,
-  };
-}
 
 const check = (c: ValueCheck): Partial<CatalogField> => ({ check: c });
 

@@ -3,28 +3,13 @@
  * credit-code (USCC) key and an ID-number field, its metadata rows, its row table, and
  * generators of valid rows (check characters from the real checksum helpers).
  */
-import type { Catalog, CatalogDataset, CatalogField, FieldType } from '../../catalog/Catalog';
+import type { Catalog, CatalogDataset } from '../../catalog/Catalog';
 import type { Sql } from '../../db/createSql';
 import { ensureRowTables } from '../../db/rowTables';
 import { idNumberCheckDigit, USCC_ALPHABET, usccCheckChar } from '../../validation/checksums';
 import type { DeliveryTarget } from '../deliverRows';
+import { catalogField as field } from '../../__testUtils__/catalogField';
 
-function field(name: string, type: FieldType, extra: Partial<CatalogField> = {}): CatalogField {
-  return {
-    name,
-    label: name,
-    type,
-    required: false,
-    isKey: false,
-    shareClass: 'UNCONDITIONAL',
-    openType: 'NOT_OPEN',
-    grade: 'GENERAL_2',
-    personal: false,
-    indexed: false,
-    subjectId: false,
-    ...extra,
-  };
-}
 
 export const licenceDataset: CatalogDataset = {
   code: 'HZ-SCJGJ-TEST/LICENCE',
