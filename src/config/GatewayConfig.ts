@@ -78,6 +78,12 @@ export const gatewayConfigSchema = z
         maxCost: z.number().int().min(10).max(10_000_000).default(50_000),
         maxTokens: z.number().int().min(100).max(1_000_000).default(2000),
         maxDirectives: z.number().int().min(1).max(1000).default(50),
+        /**
+         * Requests one agency may make per rate window, counted across every gateway process
+         * on the same database; over it the answer is HTTP 429 with Retry-After. 0 = no limit.
+         */
+        ratePerAgency: z.number().int().min(0).max(100_000_000).default(1200),
+        rateWindowSeconds: z.number().int().min(1).max(86_400).default(60),
       })
       .strict()
       .prefault({}),
@@ -110,6 +116,22 @@ export const gatewayConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Access record (R7): the secret key of its keyed hashes (row keys, data-subject
+     * identifiers, operations) and of its hash chain. At least 32 bytes, base64 or hex.
+     * Production requires it; development mode creates `keyFile` on first start.
+     */
+    audit: z
+      .object({
+        hashKey: z
+          .string()
+          .refine((s) => decodeKey(s) !== null, 'must be at least 32 bytes, base64 or hex encoded')
+          .optional(),
+        /** Development mode only: where the generated key is kept (git-ignored). */
+        keyFile: z.string().min(1).default('.data/dev-keys/audit-hash.key'),
+      })
+      .strict()
+      .prefault({}),
     /** Provincial open-data platform (open-data issue). Room is reserved here. */
     province: z
       .object({
@@ -121,6 +143,13 @@ export const gatewayConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (c.mode === 'production' && !c.audit.hashKey) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['audit', 'hashKey'],
+        message: 'required in production mode (set AUDIT_HASH_KEY to 32+ random bytes, base64)',
+      });
+    }
     if (c.limits.defaultPageSize > c.limits.maxPageSize) {
       ctx.addIssue({
         code: 'custom',
@@ -129,6 +158,13 @@ export const gatewayConfigSchema = z
       });
     }
   });
+
+/** A key given as hex (64+ digits) or base64 (32+ bytes); null when neither. */
+export function decodeKey(s: string): Buffer | null {
+  const t = s.trim();
+  const b = /^[0-9a-fA-F]+$/.test(t) && t.length % 2 === 0 ? Buffer.from(t, 'hex') : /^[A-Za-z0-9+/_-]+={0,2}$/.test(t) ? Buffer.from(t, 'base64') : null;
+  return b && b.length >= 32 ? b : null;
+}
 
 function isRegExp(s: string): boolean {
   try {
@@ -164,6 +200,10 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; key: string; parse: Par
   { env: 'MAX_QUERY_COST', key: 'limits.maxCost', parse: 'int' },
   { env: 'MAX_QUERY_TOKENS', key: 'limits.maxTokens', parse: 'int' },
   { env: 'INTROSPECTION', key: 'server.introspection', parse: 'bool' },
+  { env: 'RATE_LIMIT_PER_AGENCY', key: 'limits.ratePerAgency', parse: 'int' },
+  { env: 'RATE_LIMIT_WINDOW_SECONDS', key: 'limits.rateWindowSeconds', parse: 'int' },
+  { env: 'AUDIT_HASH_KEY', key: 'audit.hashKey', parse: 'string' },
+  { env: 'AUDIT_KEY_FILE', key: 'audit.keyFile', parse: 'string' },
   { env: 'MAX_UPLOAD_BYTES', key: 'limits.maxUploadBytes', parse: 'int' },
   { env: 'DEMO_LOAD', key: 'demo.loadOnEmptyDatabase', parse: 'bool' },
   { env: 'LOG_LEVEL', key: 'log.level', parse: 'string' },
