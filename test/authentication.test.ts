@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { createTestDatabase, type TestDatabase } from '../src/__testUtils__/testDatabase';
-import { startTestGateway, type TestGateway } from '../src/__testUtils__/testGateway';
+import { TEST_AUDIT_KEY, startTestGateway, type TestGateway } from '../src/__testUtils__/testGateway';
 
 let db: TestDatabase & { drop(): Promise<void> };
 let prod: TestGateway;
@@ -124,7 +124,7 @@ describe('development key and npm run token', () => {
   });
 
   it('refuses to sign outside development mode, and production does not trust the development key', async () => {
-    expect(() => token({ GATEWAY_MODE: 'production' })).toThrow(/only in development mode/);
+    expect(() => token({ GATEWAY_MODE: 'production', AUDIT_HASH_KEY: TEST_AUDIT_KEY })).toThrow(/only in development mode/);
     const devToken = token({ GATEWAY_MODE: 'development' });
     const r = await call(prod, `Bearer ${devToken}`);
     expect(r.status).toBe(401);

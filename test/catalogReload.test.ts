@@ -6,7 +6,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../src/__testUtils__/testDatabase';
-import { startTestGateway, type TestGateway } from '../src/__testUtils__/testGateway';
+import { asAgency, startTestGateway, type TestGateway } from '../src/__testUtils__/testGateway';
 import { loadSdlCatalog } from '../src/server/startGateway';
 
 let db: TestDatabase & { drop(): Promise<void> };
@@ -38,10 +38,13 @@ async function eventually(check: () => Promise<boolean>, ms = 10_000): Promise<v
   throw new Error('condition not met in time');
 }
 
+/** The source department of the environment datasets reads them without a grant. */
+const OWNER = asAgency('HZ-SSTHJJ');
+
 it('serves a field added by a newly published version on both gateways, and keeps the old version', async () => {
   const query = `{ airQualities(first: 1) { nodes { recordId aqiCategory } } }`;
   for (const g of [a, b]) {
-    const before = await g.graphql(query);
+    const before = await g.graphql(query, undefined, OWNER);
     expect(before.body.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
   }
   const file = path.join(dir, 'hz-sthjj.graphql');
@@ -57,7 +60,7 @@ it('serves a field added by a newly published version on both gateways, and keep
   await loadSdlCatalog({ ...a.services, config: { ...a.services.config, catalog: { ...a.services.config.catalog, dir } } });
 
   for (const g of [a, b]) {
-    await eventually(async () => (await g.graphql(query)).body.errors === undefined);
+    await eventually(async () => (await g.graphql(query, undefined, OWNER)).body.errors === undefined);
   }
   const versions = await db.prisma.datasetVersion.findMany({
     where: { dataset: { typeName: 'AirQuality' } },
@@ -110,7 +113,7 @@ it('publishes a dataset drafted, submitted and approved through GraphQL, served 
   expect(approved.body.data!.reviewDatasetVersion.status).toBe('PUBLISHED');
 
   for (const g of [a, b]) {
-    await eventually(async () => (await g.graphql(`{ noiseLevels(first: 1) { nodes { recordId leq } } }`)).body.errors === undefined);
+    await eventually(async () => (await g.graphql(`{ noiseLevels(first: 1) { nodes { recordId leq } } }`, undefined, OWNER)).body.errors === undefined);
   }
 });
 

@@ -3,6 +3,7 @@
  * survives restarts, the demo rows on the first start, and a clean stop on SIGTERM.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,7 +46,8 @@ function start(env: Record<string, string>): Promise<Started> {
 async function totalEnterprises(url: string): Promise<number> {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    // As the source department (development-mode identity), which reads its own dataset.
+    headers: { 'content-type': 'application/json', 'x-dev-agency': 'HZ-SCJGJ', 'x-purpose': 'smoke-test' },
     body: JSON.stringify({ query: '{ enterprises(first: 1) { totalCount } }' }),
   });
   const body = (await res.json()) as { data: { enterprises: { totalCount: number } } };
@@ -63,7 +65,12 @@ afterAll(async () => {
 });
 
 it('starts an embedded PostgreSQL, loads the demo once, keeps the data across restarts and stops cleanly', async () => {
-  const env = { EMBEDDED_PG_DIR: path.join(dataDir, 'pg'), EMBEDDED_PG_PORT: String(55000 + (process.pid % 4000)) };
+  const env = {
+    EMBEDDED_PG_DIR: path.join(dataDir, 'pg'),
+    EMBEDDED_PG_PORT: String(55000 + (process.pid % 4000)),
+    // Development mode creates the access-record key on first start and reuses it.
+    AUDIT_KEY_FILE: path.join(dataDir, 'audit-hash.key'),
+  };
 
   const first = await start(env);
   expect(await totalEnterprises(first.url)).toBe(20_000);
@@ -79,6 +86,7 @@ it('starts an embedded PostgreSQL, loads the demo once, keeps the data across re
   const second = await start(env);
   expect(await totalEnterprises(second.url)).toBe(20_000);
   expect(second.lines.some((l) => l.msg === 'demo rows delivered')).toBe(false);
+  expect(existsSync(env.AUDIT_KEY_FILE)).toBe(true);
   second.child.kill('SIGINT');
   expect(await second.exited).toBe(0);
 });

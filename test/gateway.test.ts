@@ -30,6 +30,10 @@ async function deliver(code: string, rows: unknown[]) {
 beforeAll(async () => {
   db = await createTestDatabase();
   gw = await startTestGateway(db.url, {}, { onQuery: (q) => statements.push(q) });
+  // The query API is exercised as the source department, which reads its own datasets
+  // without a grant (grants and their enforcement: test/authorization.test.ts).
+  const raw = gw.graphql.bind(gw);
+  gw.graphql = ((q: string, v?: Record<string, unknown>, h?: Record<string, string>) => raw(q, v, h ?? SCJGJ)) as typeof gw.graphql;
   const cat = await gw.graphql<{ datasets: { code: string; typeName: string }[] }>(`{ datasets { code typeName } }`);
   enterpriseCode = cat.body.data!.datasets.find((d) => d.typeName === 'Enterprise')!.code;
   licenceCode = cat.body.data!.datasets.find((d) => d.typeName === 'EnterpriseLicense')!.code;
@@ -187,7 +191,7 @@ describe('errors', () => {
   it('masks an internal error: no SQL or stack for the client, an errorId that finds the full log entry with the request id', async () => {
     await db.sql`ALTER TABLE ds.enterprise RENAME TO enterprise_hidden`;
     try {
-      const r = await gw.graphql(`{ enterprises(first: 1) { nodes { uscc } } }`, undefined, { 'x-request-id': 'req-mask-1' });
+      const r = await gw.graphql(`{ enterprises(first: 1) { nodes { uscc } } }`, undefined, { ...SCJGJ, 'x-request-id': 'req-mask-1' });
       const err = r.body.errors![0];
       expect(err.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
       expect(JSON.stringify(r.body)).not.toMatch(/SELECT|enterprise_hidden|relation|stack|at /i);

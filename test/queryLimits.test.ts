@@ -1,6 +1,6 @@
 /** Hostile query shapes are refused before execution, with an error that names the limit. */
 import { createTestDatabase, type TestDatabase } from '../src/__testUtils__/testDatabase';
-import { startTestGateway, type TestGateway } from '../src/__testUtils__/testGateway';
+import { asAgency, startTestGateway, type TestGateway } from '../src/__testUtils__/testGateway';
 
 let db: TestDatabase & { drop(): Promise<void> };
 let gw: TestGateway;
@@ -40,7 +40,7 @@ it.each([
 });
 
 it('serves a query within the limits', async () => {
-  const r = await gw.graphql(nested(3));
+  const r = await gw.graphql(nested(3), undefined, asAgency('HZ-SCJGJ'));
   expect(r.body.errors).toBeUndefined();
 });
 

@@ -22,9 +22,12 @@ export interface TestGateway extends RunningGateway {
   baseUrl: string;
 }
 
+/** Access-record key of test gateways (32 bytes, hex): every process of a test shares the chain key. */
+export const TEST_AUDIT_KEY = 'a1'.repeat(32);
+
 /** A real gateway on a free port, against a test database, logging into memory. */
 export async function startTestGateway(databaseUrl: string, env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestGateway> {
-  const config = loadConfig(fileConfig, { DATABASE_URL: databaseUrl, PORT: '0', LOG_LEVEL: 'info', CATALOG_POLL_MS: '500', ...env });
+  const config = loadConfig(fileConfig, { DATABASE_URL: databaseUrl, PORT: '0', LOG_LEVEL: 'info', CATALOG_POLL_MS: '500', AUDIT_HASH_KEY: TEST_AUDIT_KEY, ...env });
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk, _enc, cb) {

@@ -11,12 +11,14 @@ import type { RequestContext } from '../server/RequestContext';
 import { buildDatasetSchema, type DatasetRowSource } from './buildDatasetSchema';
 import { CatalogResolver } from './static/CatalogResolver';
 import { CatalogWorkflowResolver } from './static/CatalogWorkflowResolver';
+import { GrantResolver } from './static/GrantResolver';
+import { applyPermissions } from './permissions';
 
 let staticSchema: GraphQLSchema | null = null;
 
 /** The type-graphql part, built once per process. */
 export function getStaticSchema(): GraphQLSchema {
-  staticSchema ??= buildSchemaSync({ resolvers: [CatalogResolver, CatalogWorkflowResolver], validate: false });
+  staticSchema ??= buildSchemaSync({ resolvers: [CatalogResolver, CatalogWorkflowResolver, GrantResolver], validate: false });
   return staticSchema;
 }
 
@@ -42,9 +44,11 @@ export function buildGatewaySchema(
     if (staticTypeNames.has(t.name)) throw new SchemaBuildError(`dataset type ${t.name} clashes with a built-in type; rename the dataset type`);
   }
   const query = new GraphQLObjectType({ name: 'Query', fields: { ...staticQuery, ...datasets.query } });
-  return new GraphQLSchema({
+  const schema = new GraphQLSchema({
     ...base,
     query,
     types: [...base.types.filter((t) => t.name !== 'Query'), ...datasets.types],
   });
+  // Every field guarded, deny by default (graphql-shield, the second line).
+  return applyPermissions(schema, catalog);
 }

@@ -6,9 +6,10 @@
  * catalog and are quoted; every value is a typed parameter.
  */
 import { getArgumentValues, type FieldNode, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
-import type { Catalog, CatalogDataset, CatalogField, CatalogReference } from '../catalog/Catalog';
+import type { AccessView, DatasetAccess } from '../access/accessPolicy';
+import type { Catalog, CatalogDataset, CatalogField, CatalogReference, MaskRule } from '../catalog/Catalog';
 import { keyFields } from '../catalog/Catalog';
-import { UserInputError } from '../errors';
+import { ForbiddenError, UserInputError } from '../errors';
 import { PG_TYPES, quoteIdent } from '../db/rowTables';
 import { columnName, ROWS_SCHEMA, tableName } from './naming';
 import { subFields, type SelectionScope } from './selection';
@@ -18,20 +19,38 @@ export const REF_PREFIX = '__r_';
 /** Property holding the cursor source values of a listed row. */
 export const CURSOR_PROP = '__c';
 
+/** Property holding the keyed hashes of a row (key, then data-subject identifiers) for the access record. */
+export const AUDIT_PROP = '__a';
+
 export interface CompileContext extends SelectionScope {
   schema: GraphQLSchema;
   catalog: Catalog;
   /** Most rows a nested reference list returns. */
   maxNestedRows: number;
+  /** What the caller may read: unreadable fields are never selected, rows are restricted. */
+  access: AccessView;
+  /**
+   * HMAC-SHA256 pads of the access record's data key: each row then carries the keyed hashes
+   * of its key and data-subject identifiers, computed by PostgreSQL (AUDIT_PROP).
+   */
+  auditPads: { inner: Buffer; outer: Buffer } | null;
 }
 
-interface ObjectPlan {
+export interface ObjectPlan {
   ds: CatalogDataset;
+  access: DatasetAccess;
+  /** Requested fields the caller may read (selected). */
   fields: CatalogField[];
+  /** Readable fields returned masked, with their rule. */
+  masks: { name: string; rule: MaskRule }[];
+  /** Requested fields the caller may not read (never selected). */
+  denied: CatalogField[];
+  /** Requested references to datasets the caller may not read (never selected). */
+  deniedRefs: CatalogReference[];
   refs: RefPlan[];
 }
 
-interface RefPlan {
+export interface RefPlan {
   responseKey: string;
   ref: CatalogReference;
   target: CatalogDataset;
@@ -46,11 +65,18 @@ export interface OrderSpec {
 
 export type FilterInput = Record<string, unknown>;
 
-class Params {
+/** Typed statement parameters; `once` gives one placeholder to a value used many times. */
+export class Params {
   readonly values: unknown[] = [];
+  private readonly named = new Map<string, string>();
   add(value: unknown, pgType: string): string {
     this.values.push(value);
     return `$${this.values.length}::${pgType}`;
+  }
+  once(name: string, value: unknown, pgType: string): string {
+    let p = this.named.get(name);
+    if (p === undefined) this.named.set(name, (p = this.add(value, pgType)));
+    return p;
   }
 }
 
@@ -68,7 +94,8 @@ function fieldByName(ds: CatalogDataset, name: string): CatalogField {
 
 /** Which fields and references of `ds` the selection asks for. */
 export function planObject(ctx: CompileContext, ds: CatalogDataset, selection: Map<string, FieldNode[]>): ObjectPlan {
-  const plan: ObjectPlan = { ds, fields: [], refs: [] };
+  const access = ctx.access.of(ds);
+  const plan: ObjectPlan = { ds, access, fields: [], masks: [], denied: [], deniedRefs: [], refs: [] };
   const seen = new Set<string>();
   const type = ctx.schema.getType(ds.typeName) as GraphQLObjectType;
   for (const [responseKey, nodes] of selection) {
@@ -78,13 +105,22 @@ export function planObject(ctx: CompileContext, ds: CatalogDataset, selection: M
     if (field) {
       if (!seen.has(name)) {
         seen.add(name);
-        plan.fields.push(field);
+        const fa = access.fields.get(name);
+        if (!fa) plan.denied.push(field);
+        else {
+          plan.fields.push(field);
+          if (fa.mask) plan.masks.push({ name, rule: fa.mask });
+        }
       }
       continue;
     }
     const ref = ds.references.find((r) => r.name === name);
     if (!ref) continue;
     const target = datasetByCode(ctx.catalog, ref.targetDataset);
+    if (ctx.access.of(target).basis === 'NONE') {
+      if (!plan.deniedRefs.includes(ref)) plan.deniedRefs.push(ref);
+      continue;
+    }
     const args = getArgumentValues(type.getFields()[name], nodes[0], ctx.variableValues);
     const first = ref.many ? clampFirst(args.first as number | undefined, ctx.maxNestedRows, `${ds.typeName}.${name}`) : 1;
     plan.refs.push({ responseKey, ref, target, plan: planObject(ctx, target, subFields(ctx, nodes)), first });
@@ -120,16 +156,56 @@ function keyOrder(alias: string, ds: CatalogDataset, desc = false): string {
     .join(', ');
 }
 
+/**
+ * The rows of `access` the caller may see, as a condition on `alias` (null = every row): any
+ * of the grants' row restrictions holds.
+ */
+export function rowCondition(access: DatasetAccess, alias: string, params: Params): string | null {
+  return filtersCondition(access.ds, access.rowFilters, alias, params);
+}
+
+function filtersCondition(ds: CatalogDataset, filters: FilterInput[] | null, alias: string, params: Params): string | null {
+  if (filters === null) return null;
+  if (!filters.length) return 'false';
+  const parts = filters.map((f) => compileFilter(ds, f, alias, params) ?? 'true');
+  return parts.length === 1 ? parts[0] : `(${parts.map((p) => `(${p})`).join(' OR ')})`;
+}
+
+/** HMAC-SHA256 (hex) of a text expression, computed by PostgreSQL with the audit pads. */
+function hmacSql(textExpr: string, params: Params, pads: { inner: Buffer; outer: Buffer }): string {
+  const inner = params.once('audit:inner', pads.inner, 'bytea');
+  const outer = params.once('audit:outer', pads.outer, 'bytea');
+  return `encode(sha256(${outer} || sha256(${inner} || convert_to(${textExpr}, 'UTF8'))), 'hex')`;
+}
+
+/** json_build_array(key hash, subject hashes…) of a row (see auditKeys.ts for the texts hashed). */
+function auditHashes(ds: CatalogDataset, alias: string, params: Params, pads: { inner: Buffer; outer: Buffer }): string {
+  const code = params.once(`audit:code:${ds.code}`, ds.code, 'text');
+  const keyText = `${code} || chr(31) || concat_ws(chr(31), ${keyFields(ds).map((k) => `${alias}.${quoteIdent(columnName(k.name))}::text`).join(', ')})`;
+  const parts = [hmacSql(keyText, params, pads)];
+  for (const f of ds.fields) {
+    if (f.subjectId) parts.push(hmacSql(`upper(btrim(${alias}.${quoteIdent(columnName(f.name))}::text))`, params, pads));
+  }
+  return `json_build_array(${parts.join(', ')})`;
+}
+
 /** json_build_object(...) of one row, with nested references as correlated subqueries. */
-function jsonObject(plan: ObjectPlan, alias: string, depth: number, params: Params, extra: string[] = []): string {
+function jsonObject(ctx: CompileContext, plan: ObjectPlan, alias: string, depth: number, params: Params, extra: string[] = []): string {
   const pairs: string[] = [...extra];
-  for (const f of plan.fields) pairs.push(`'${f.name}', ${colRef(alias, f)}`);
+  for (const f of plan.fields) {
+    const rowFilters = plan.access.fields.get(f.name)!.rowFilters;
+    const col = colRef(alias, f);
+    // A field some grants do not cover is returned only on rows of the grants that do.
+    pairs.push(`'${f.name}', ${rowFilters ? `CASE WHEN ${filtersCondition(plan.ds, rowFilters, alias, params)} THEN ${col} END` : col}`);
+  }
+  if (ctx.auditPads) pairs.push(`'${AUDIT_PROP}', ${auditHashes(plan.ds, alias, params, ctx.auditPads)}`);
   for (const r of plan.refs) {
     const a = `t${depth + 1}`;
     const from = fieldByName(plan.ds, r.ref.fromField);
     const to = fieldByName(r.target, r.ref.toField);
-    const match = `${a}.${quoteIdent(columnName(to.name))} = ${alias}.${quoteIdent(columnName(from.name))}`;
-    const inner = jsonObject(r.plan, a, depth + 1, params);
+    const targetRows = rowCondition(r.plan.access, a, params);
+    const match = `${a}.${quoteIdent(columnName(to.name))} = ${alias}.${quoteIdent(columnName(from.name))}${targetRows ? ` AND ${targetRows}` : ''}`;
+    const inner = jsonObject(ctx, r.plan, a, depth + 1, params);
     let sub: string;
     if (r.ref.many) {
       const limit = params.add(r.first, 'integer');
@@ -150,6 +226,31 @@ function jsonObject(plan: ObjectPlan, alias: string, depth: number, params: Para
 export interface CompiledStatement {
   text: string;
   values: unknown[];
+  /** What the statement reads: masking and the access record follow it. */
+  plan: ObjectPlan;
+}
+
+/** Refuses a filter or order over a field the caller may not read (it would reveal its values). */
+function checkFilterable(ds: CatalogDataset, access: DatasetAccess, filter: FilterInput | null | undefined, order: OrderSpec | undefined): void {
+  const names = new Set<string>();
+  const walk = (f: FilterInput) => {
+    for (const [k, v] of Object.entries(f)) {
+      if (v === undefined || v === null) continue;
+      if (k === 'and' || k === 'or') (v as FilterInput[]).forEach(walk);
+      else names.add(k);
+    }
+  };
+  if (filter) walk(filter);
+  if (order?.field) names.add(order.field.name);
+  for (const n of names) {
+    const fa = access.fields.get(n);
+    if (!fa || fa.mask || fa.rowFilters) {
+      const f = fieldByName(ds, n);
+      throw new ForbiddenError(
+        fa ? `${ds.typeName}.${n} (${f.label}) is returned masked or only on some rows: it cannot be filtered or ordered on` : `cannot filter or order on ${access.denial(f)}`,
+      );
+    }
+  }
 }
 
 /** One row by its key: `SELECT <json>::text AS d FROM ds.t t0 WHERE key = $1`. */
@@ -160,11 +261,13 @@ export function compileLookup(
   selection: Map<string, FieldNode[]>,
 ): CompiledStatement {
   const params = new Params();
-  const where = keyFields(ds)
-    .map((k) => `t0.${quoteIdent(columnName(k.name))} = ${params.add(keyValues[k.name], PG_TYPES[k.type])}`)
-    .join(' AND ');
-  const obj = jsonObject(planObject(ctx, ds, selection), 't0', 0, params);
-  return { text: `SELECT ${obj}::text AS d FROM ${qualifiedTable(ds)} t0 WHERE ${where}`, values: params.values };
+  // Key values first: a cached statement text takes new keys as $1..$n (sqlRowSource).
+  const conds = keyFields(ds).map((k) => `t0.${quoteIdent(columnName(k.name))} = ${params.add(keyValues[k.name], PG_TYPES[k.type])}`);
+  const plan = planObject(ctx, ds, selection);
+  const rows = rowCondition(plan.access, 't0', params);
+  if (rows) conds.push(rows);
+  const obj = jsonObject(ctx, plan, 't0', 0, params);
+  return { text: `SELECT ${obj}::text AS d FROM ${qualifiedTable(ds)} t0 WHERE ${conds.join(' AND ')}`, values: params.values, plan };
 }
 
 export interface ListArgs {
@@ -188,7 +291,11 @@ export interface ListSelection {
 export function compileList(ctx: CompileContext, ds: CatalogDataset, args: ListArgs, sel: ListSelection): CompiledStatement {
   const params = new Params();
   const order = args.orderBy ?? { field: null, desc: false };
+  const access = ctx.access.of(ds);
+  checkFilterable(ds, access, args.filter, args.orderBy);
   const conds: string[] = [];
+  const rows = rowCondition(access, 't0', params);
+  if (rows) conds.push(rows);
   const filterSql = args.filter ? compileFilter(ds, args.filter, 't0', params) : null;
   if (filterSql) conds.push(filterSql);
   if (args.after) conds.push(cursorCondition(ds, order, decodeCursor(args.after, ds, order), params));
@@ -202,17 +309,19 @@ export function compileList(ctx: CompileContext, ds: CatalogDataset, args: ListA
     const cursorCols = [...(order.field ? [order.field] : []), ...keys].map((f) => colRef('t0', f));
     extra.push(`'${CURSOR_PROP}', json_build_array(${cursorCols.join(', ')})`);
   }
-  const obj = jsonObject(planObject(ctx, ds, sel.node), 't0', 0, params, extra);
+  const plan = planObject(ctx, ds, sel.node);
+  const obj = jsonObject(ctx, plan, 't0', 0, params, extra);
   const limit = params.add(args.first + 1, 'integer');
   const where = conds.length ? `WHERE ${conds.join(' AND ')}` : '';
   const page = `array_to_json(ARRAY(SELECT ${obj} FROM ${qualifiedTable(ds)} t0 ${where} ORDER BY ${orderCols} LIMIT ${limit}))::text`;
-  if (!sel.withTotal) return { text: `SELECT ${page} AS d`, values: params.values };
-  // The total counts the filter's rows (not the cursor's); the filter is compiled again
-  // with its own parameters.
-  const countWhere = args.filter ? compileFilter(ds, args.filter, 'c0', params) : null;
+  if (!sel.withTotal) return { text: `SELECT ${page} AS d`, values: params.values, plan };
+  // The total counts the rows of the filter the caller may see (not the cursor's); the
+  // conditions are compiled again with their own parameters.
+  const countConds = [rowCondition(access, 'c0', params), args.filter ? compileFilter(ds, args.filter, 'c0', params) : null].filter((c): c is string => !!c);
   return {
-    text: `SELECT ${page} AS d, (SELECT count(*) FROM ${qualifiedTable(ds)} c0 ${countWhere ? `WHERE ${countWhere}` : ''})::int AS total`,
+    text: `SELECT ${page} AS d, (SELECT count(*) FROM ${qualifiedTable(ds)} c0 ${countConds.length ? `WHERE ${countConds.join(' AND ')}` : ''})::int AS total`,
     values: params.values,
+    plan,
   };
 }
 

@@ -1,63 +1,152 @@
-import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
+import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode, type ValueNode } from 'graphql';
+import type { AccessView, DatasetAccess } from '../access/accessPolicy';
+import { AccessAudit } from '../audit/AccessAudit';
 import { keyFields } from '../catalog/Catalog';
-import type { Catalog } from '../catalog/Catalog';
+import type { Catalog, CatalogDataset } from '../catalog/Catalog';
 import type { Sql } from '../db/createSql';
+import { ForbiddenError } from '../errors';
+import type { RequestContext } from '../server/RequestContext';
+import { maskValue } from '../validation/mask';
 import { connectionSelection, type DatasetRowSource } from './buildDatasetSchema';
-import { compileList, compileLookup, type CompileContext } from './compileQuery';
+import { AUDIT_PROP, compileList, compileLookup, REF_PREFIX, type CompileContext, type ObjectPlan } from './compileQuery';
 import { collectFields } from './selection';
 
-/** True when a selection's shape may depend on variables or fragments (not cached). */
+function usesVariable(v: ValueNode): boolean {
+  if (v.kind === Kind.VARIABLE) return true;
+  if (v.kind === Kind.LIST) return v.values.some(usesVariable);
+  if (v.kind === Kind.OBJECT) return v.fields.some((f) => usesVariable(f.value));
+  return false;
+}
+
+/**
+ * True when a selection's shape or nested parameters may depend on variables or fragments
+ * (its compiled statement is not cached).
+ */
 function hasDirectivesOrFragments(set: SelectionSetNode | undefined): boolean {
   if (!set) return false;
   for (const sel of set.selections) {
     if (sel.kind !== Kind.FIELD || sel.directives?.length) return true;
+    if (sel.arguments?.some((a) => usesVariable(a.value))) return true;
     if (hasDirectivesOrFragments(sel.selectionSet)) return true;
   }
   return false;
 }
 
+/** Notes in the request's audit what a plan reads and refuses (names only). */
+function notePlan(audit: AccessAudit, plan: ObjectPlan): void {
+  const code = plan.ds.code;
+  audit.datasets.add(code);
+  for (const id of plan.access.grantIds) audit.grantIds.add(id);
+  for (const f of plan.fields) audit.fieldsReturned.add(AccessAudit.fieldKey(code, f.name));
+  for (const f of plan.denied) audit.fieldsDenied.add(AccessAudit.fieldKey(code, f.name));
+  for (const r of plan.deniedRefs) {
+    audit.datasets.add(r.targetDataset);
+    audit.fieldsDenied.add(AccessAudit.fieldKey(code, r.name));
+  }
+  for (const m of plan.masks) audit.masking.set(AccessAudit.fieldKey(code, m.name), m.rule);
+  for (const r of plan.refs) notePlan(audit, r.plan);
+}
+
+/** Masks what the plan says, and takes each row's keyed hashes into the audit (all depths). */
+function finishRow(plan: ObjectPlan, row: Record<string, unknown>, audit: AccessAudit): void {
+  audit.rowCount++;
+  const hashes = row[AUDIT_PROP] as (string | null)[] | undefined;
+  if (hashes) {
+    audit.rowKeyHashes.push(hashes[0]!);
+    for (let i = 1; i < hashes.length; i++) if (hashes[i]) audit.subjectHashes.add(hashes[i]!);
+  }
+  for (const m of plan.masks) {
+    const v = row[m.name];
+    if (v !== null && v !== undefined) row[m.name] = maskValue(m.rule, String(v));
+  }
+  for (const r of plan.refs) {
+    const v = row[REF_PREFIX + r.responseKey];
+    if (Array.isArray(v)) for (const x of v) finishRow(r.plan, x as Record<string, unknown>, audit);
+    else if (v) finishRow(r.plan, v as Record<string, unknown>, audit);
+  }
+}
+
+/** The dataset as a whole: refused without a grant (nothing is read). */
+function datasetAccess(view: AccessView, ds: CatalogDataset, audit: AccessAudit): DatasetAccess {
+  const access = view.of(ds);
+  if (access.basis === 'NONE') {
+    audit.datasets.add(ds.code);
+    audit.datasetsDenied.add(ds.code);
+    throw new ForbiddenError(access.denial());
+  }
+  return access;
+}
+
+interface CachedLookup {
+  text: string;
+  /** Parameters after the key values. */
+  tail: unknown[];
+  plan: ObjectPlan;
+}
+
 /**
  * Serves datasets whose rows live in this gateway's PostgreSQL: each root field is answered
- * by one compiled statement, nested references included.
+ * by one compiled statement, nested references included. Only what the caller's access view
+ * allows is selected; masking is applied to the parsed answer, and every row's keyed hashes
+ * go to the request's access record.
  */
 export function createSqlRowSource(sql: Sql, catalog: Catalog, maxNestedRows: number): DatasetRowSource {
-  // Statement text of scalar-only lookups, per field node of a parsed document (Apollo keeps
-  // documents cached, so the same query string hits the same node). Such a statement's only
-  // parameters are the key values, in key order.
-  const lookupTexts = new WeakMap<FieldNode, string>();
-  const compileContext = (info: GraphQLResolveInfo): CompileContext => ({
+  // Compiled lookups per field node of a parsed document (Apollo keeps documents cached, so
+  // the same query string hits the same node) and per access (access views are memoised,
+  // so a steady caller hits the same object).
+  const lookups = new WeakMap<FieldNode, WeakMap<DatasetAccess, CachedLookup>>();
+  const compileContext = (info: GraphQLResolveInfo, ctx: RequestContext, access: AccessView): CompileContext => ({
     schema: info.schema,
     catalog,
     fragments: info.fragments,
     variableValues: info.variableValues,
     maxNestedRows,
+    access,
+    auditPads: ctx.services.auditKeys.dataPads,
   });
   return {
-    async lookup(ds, keys, info) {
+    async lookup(ds, keys, info, ctx) {
+      const view = await ctx.access();
+      const access = datasetAccess(view, ds, ctx.audit);
       const node = info.fieldNodes.length === 1 ? info.fieldNodes[0] : undefined;
-      let text = node && lookupTexts.get(node);
+      let cached = node && lookups.get(node)?.get(access);
+      let text: string;
       let values: unknown[];
-      if (text) {
-        values = keyFields(ds).map((k) => keys[k.name]);
+      let plan: ObjectPlan;
+      const keyValues = keyFields(ds).map((k) => keys[k.name]);
+      if (cached) {
+        ({ text, plan } = cached);
+        values = cached.tail.length ? [...keyValues, ...cached.tail] : keyValues;
       } else {
-        const ctx = compileContext(info);
-        const selection = collectFields(ctx, info.fieldNodes.map((n) => n.selectionSet));
-        const stmt = compileLookup(ctx, ds, keys, selection);
-        text = stmt.text;
-        values = stmt.values;
-        if (node && values.length === keyFields(ds).length && !hasDirectivesOrFragments(node.selectionSet)) lookupTexts.set(node, text);
+        const cc = compileContext(info, ctx, view);
+        const selection = collectFields(cc, info.fieldNodes.map((n) => n.selectionSet));
+        const stmt = compileLookup(cc, ds, keys, selection);
+        ({ text, values, plan } = stmt);
+        if (node && !hasDirectivesOrFragments(node.selectionSet)) {
+          let byAccess = lookups.get(node);
+          if (!byAccess) lookups.set(node, (byAccess = new WeakMap()));
+          byAccess.set(access, (cached = { text, tail: values.slice(keyValues.length), plan }));
+        }
       }
+      notePlan(ctx.audit, plan);
       const rows = await sql.unsafe<{ d: string }[]>(text, values as never[], { prepare: true });
-      return rows.length ? (JSON.parse(rows[0].d) as Record<string, unknown>) : null;
+      if (!rows.length) return null;
+      const row = JSON.parse(rows[0].d) as Record<string, unknown>;
+      finishRow(plan, row, ctx.audit);
+      return row;
     },
-    async list(ds, args, info) {
-      const ctx = compileContext(info);
-      const sel = connectionSelection(ctx, info);
-      const stmt = compileList(ctx, ds, args, sel);
+    async list(ds, args, info, ctx) {
+      const view = await ctx.access();
+      datasetAccess(view, ds, ctx.audit);
+      const cc = compileContext(info, ctx, view);
+      const sel = connectionSelection(cc, info);
+      const stmt = compileList(cc, ds, args, sel);
+      notePlan(ctx.audit, stmt.plan);
       const [row] = await sql.unsafe<{ d: string; total?: number }[]>(stmt.text, stmt.values as never[], { prepare: true });
       const nodes = JSON.parse(row.d) as Record<string, unknown>[];
       const hasNextPage = nodes.length > args.first;
       if (hasNextPage) nodes.length = args.first;
+      for (const n of nodes) finishRow(stmt.plan, n, ctx.audit);
       return { nodes, hasNextPage, totalCount: row.total };
     },
   };

@@ -1,9 +1,13 @@
 import type { Logger } from 'pino';
+import type { GrantStore } from '../access/grantStore';
+import type { AccessRecordWriter } from '../audit/AccessRecord';
+import type { AuditKeys } from '../audit/auditKeys';
 import type { GatewayConfig } from '../config/GatewayConfig';
 import type { Prisma } from '../db/createPrisma';
 import type { Sql } from '../db/createSql';
 import type { TokenVerifier } from '../auth/createTokenVerifier';
 import type { CatalogRuntime } from './createCatalogRuntime';
+import type { RateLimiter } from './rateLimiter';
 
 /** Long-lived resources shared by all requests of one gateway process. */
 export interface GatewayServices {
@@ -13,4 +17,8 @@ export interface GatewayServices {
   log: Logger;
   catalog: CatalogRuntime;
   tokens: TokenVerifier;
+  grants: GrantStore;
+  auditKeys: AuditKeys;
+  accessRecords: AccessRecordWriter;
+  rateLimiter: RateLimiter;
 }

@@ -1,4 +1,6 @@
 import type { Logger } from 'pino';
+import type { AccessView } from '../access/accessPolicy';
+import type { AccessAudit } from '../audit/AccessAudit';
 import type { Principal, Purpose } from '../auth/Principal';
 import type { GatewayServices } from './GatewayServices';
 
@@ -13,4 +15,8 @@ export interface RequestContext {
   purpose: Purpose | null;
   log: Logger;
   services: GatewayServices;
+  /** What the caller may read for its purpose (grants valid now); loaded once per request. */
+  access(): Promise<AccessView>;
+  /** What the request did with data, for its access record. */
+  audit: AccessAudit;
 }

@@ -13,11 +13,14 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { Lexer, Source, TokenKind } from 'graphql';
 import type { Logger } from 'pino';
+import { accessViewFor, anonymousView, type AccessView } from '../access/accessPolicy';
+import { AccessAudit } from '../audit/AccessAudit';
 import { ROLES, type Principal, type Purpose, type Role } from '../auth/Principal';
 import { handleDeliveryUpload } from '../delivery/handleDeliveryUpload';
 import { GatewayError, GatewayErrorCode, UnauthenticatedError } from '../errors';
 import { resolveDeliveryTarget } from '../graphql/static/CatalogResolver';
 import type { GatewayServices } from './GatewayServices';
+import { accessRecordPlugin } from './accessRecordPlugin';
 import { createJitExecutor } from './createJitExecutor';
 import { errorLoggingPlugin, formatError } from './formatError';
 import type { RequestContext } from './RequestContext';
@@ -179,6 +182,7 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: config.server.shutdownGraceMs }),
       errorLoggingPlugin(),
+      accessRecordPlugin(),
       ...(config.mode === 'production' ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],
   });
@@ -189,15 +193,24 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
     requestId: string,
     reqLog: () => Logger,
     principal: (Principal & { purposeClaim?: string }) | null,
-  ): RequestContext => ({
-    requestId,
-    principal,
-    purpose: purposeFrom(req) ?? (principal?.purposeClaim ? { code: principal.purposeClaim } : null),
-    get log() {
-      return reqLog();
-    },
-    services,
-  });
+  ): RequestContext => {
+    const purpose = purposeFrom(req) ?? (principal?.purposeClaim ? { code: principal.purposeClaim } : null);
+    let view: Promise<AccessView> | undefined;
+    return {
+      requestId,
+      principal,
+      purpose,
+      get log() {
+        return reqLog();
+      },
+      services,
+      access: () =>
+        (view ??= principal
+          ? accessViewFor(services.grants, services.catalog.current()!.catalog, principal, purpose)
+          : Promise.resolve(anonymousView())),
+      audit: new AccessAudit(),
+    };
+  };
 
   const handleGraphQL = async (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, url: { search: string }) => {
     const headers = new HeaderMap();
@@ -302,6 +315,15 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
           { errors: [{ message: 'authentication required: send Authorization: Bearer <JWT> (production mode accepts no anonymous requests)', extensions: { code: 'UNAUTHENTICATED' } }] },
           { 'www-authenticate': 'Bearer' },
         );
+      }
+      if (ctx.principal && (url.pathname === '/graphql' || url.pathname.startsWith('/datasets/'))) {
+        const rate = await services.rateLimiter.check(ctx.principal.agency);
+        if (!rate.allowed) {
+          req.resume();
+          const message = `rate limit of ${rate.limit} requests per ${rate.windowSeconds} s for agency ${ctx.principal.agency} reached (all gateway processes together); retry after ${rate.retryAfterSeconds} s`;
+          const body = url.pathname === '/graphql' ? { errors: [{ message, extensions: { code: 'RATE_LIMITED' } }] } : { error: { code: 'RATE_LIMITED', message } };
+          return sendJson(res, 429, body, { 'retry-after': String(rate.retryAfterSeconds) });
+        }
       }
       if (url.pathname === '/graphql') return handleGraphQL(req, res, ctx, url);
       const m = /^\/datasets\/(.+)\/deliveries$/.exec(url.pathname);

@@ -11,6 +11,10 @@ import { hashSources, publishSdlCatalog } from '../catalog/catalogStore';
 import { loadCatalogFiles } from '../catalog/loadCatalogFiles';
 import { parseCatalogSdl } from '../catalog/parseCatalogSdl';
 import { createTokenVerifier } from '../auth/createTokenVerifier';
+import { createGrantStore } from '../access/grantStore';
+import { loadAuditKeys } from '../audit/auditKeys';
+import { createAccessRecordWriter } from '../audit/createAccessRecordWriter';
+import { createRateLimiter } from './rateLimiter';
 import { createEmbeddedDatabase } from '../db/createEmbeddedDatabase';
 import { createPrisma } from '../db/createPrisma';
 import { createSql } from '../db/createSql';
@@ -93,6 +97,7 @@ export async function openDatabase(config: GatewayConfig, log: Logger, options: 
 export async function startGateway(config: GatewayConfig, log: Logger, options: StartOptions = {}): Promise<RunningGateway> {
   const db = await openDatabase(config, log, options);
   let stopCatalog: (() => Promise<void>) | null = null;
+  const stops: (() => Promise<void>)[] = [];
   try {
     const { sql, prisma } = db;
     const base = { config, sql, prisma, log };
@@ -112,7 +117,14 @@ export async function startGateway(config: GatewayConfig, log: Logger, options: 
     });
     stopCatalog = () => catalog.stop();
     const tokens = await createTokenVerifier(config, (code) => !!catalog.current()?.catalog.departments.some((d) => d.code === code));
-    const services: GatewayServices = { ...base, catalog, tokens };
+    const auditKeys = await loadAuditKeys(config);
+    const grants = await createGrantStore(sql, log);
+    stops.push(() => grants.stop());
+    const accessRecords = createAccessRecordWriter(sql, auditKeys, log);
+    stops.push(() => accessRecords.close());
+    const rateLimiter = createRateLimiter(sql, { limit: config.limits.ratePerAgency, windowSeconds: config.limits.rateWindowSeconds, log });
+    stops.push(() => rateLimiter.close());
+    const services: GatewayServices = { ...base, catalog, tokens, grants, auditKeys, accessRecords, rateLimiter };
 
     if (!config.database.url && config.demo.loadOnEmptyDatabase && (db.embeddedCreated || (await isDatabaseEmpty(sql)))) {
       log.info('empty embedded database: loading the synthetic demo rows');
@@ -129,12 +141,14 @@ export async function startGateway(config: GatewayConfig, log: Logger, options: 
       stop: async () => {
         await gateway.stop();
         log.debug('http stopped');
+        for (const s of stops.reverse()) await s().catch((err) => log.error({ err }, 'error during shutdown'));
         await catalog.stop();
         log.debug('catalog listener stopped');
         await db.close();
       },
     };
   } catch (err) {
+    for (const s of stops.reverse()) await s().catch(() => undefined);
     await stopCatalog?.().catch(() => undefined);
     await db.close();
     throw err;

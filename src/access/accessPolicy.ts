@@ -1,0 +1,156 @@
+/**
+ * What one caller may read, for the purpose it declared (R7–R10, minimum scope):
+ *
+ * - the source department reads its own datasets without a grant, every field but NOT_SHARED
+ *   ones, in clear;
+ * - any other agency reads a dataset only through its READ grants for the declared purpose
+ *   that are valid now: the fields they name (never NOT_SHARED; a grant obtained on
+ *   application only counts for fields still UNCONDITIONAL), on the rows their restrictions
+ *   allow. With several grants, a field is returned only on rows of a grant that covers it;
+ *   masked fields are returned in clear only under a grant that allows it on all rows
+ *   (a clear permission limited to some rows masks every row, the safe side);
+ * - NOT_SHARED values are never read by anyone through the gateway (verification only).
+ *
+ * Access views are memoised on the grant store's cached arrays, so a steady caller gets the
+ * same objects request after request (the query compiler caches statements on them).
+ */
+import type { Principal, Purpose } from '../auth/Principal';
+import type { Catalog, CatalogDataset, CatalogField, MaskRule } from '../catalog/Catalog';
+import type { FilterInput } from '../graphql/compileQuery';
+import { type ActiveGrant, type GrantStore, isValidAt } from './grantStore';
+
+export interface FieldAccess {
+  /** Grants whose row restriction decides, row by row, whether the value is returned; null = every row. */
+  rowFilters: FilterInput[] | null;
+  /** Mask rule applied to returned values; null = clear. */
+  mask: MaskRule | null;
+}
+
+export interface DatasetAccess {
+  ds: CatalogDataset;
+  basis: 'OWNER' | 'GRANT' | 'NONE';
+  /** Grant ids in use (empty for OWNER and NONE). */
+  grantIds: number[];
+  /** Readable fields by name. */
+  fields: ReadonlyMap<string, FieldAccess>;
+  /** Rows the caller may see: any of these filters holds; null = every row. */
+  rowFilters: FilterInput[] | null;
+  /** Why access is refused, and how to obtain it (for NONE, and for fields not in `fields`). */
+  denial(field?: CatalogField): string;
+}
+
+export interface AccessView {
+  readonly agency: string;
+  readonly purpose: Purpose | null;
+  of(ds: CatalogDataset): DatasetAccess;
+}
+
+function describe(purpose: Purpose | null): string {
+  return purpose ? `purpose "${purpose.code}"` : 'no declared purpose';
+}
+
+function ownerAccess(ds: CatalogDataset): DatasetAccess {
+  const fields = new Map<string, FieldAccess>();
+  for (const f of ds.fields) if (f.shareClass !== 'NOT_SHARED') fields.set(f.name, { rowFilters: null, mask: null });
+  return {
+    ds,
+    basis: 'OWNER',
+    grantIds: [],
+    fields,
+    rowFilters: null,
+    denial: (f) =>
+      f
+        ? `${ds.typeName}.${f.name} (${f.label}) is NOT_SHARED (不予共享): its values never leave the database, not even to the source department through the gateway; use verification (核实比对)`
+        : '',
+  };
+}
+
+function howToObtain(ds: CatalogDataset, f: CatalogField): string {
+  switch (f.shareClass) {
+    case 'UNCONDITIONAL':
+      return `apply for it with applyForGrant (UNCONDITIONAL fields are granted at once)`;
+    case 'CONDITIONAL':
+      return `it is CONDITIONAL (有条件共享): ask the source department ${ds.departmentCode} to grant it for your purpose`;
+    default:
+      return `it is NOT_SHARED (不予共享) and can never be read; ask the source department ${ds.departmentCode} for verification (核实比对)`;
+  }
+}
+
+function grantAccess(ds: CatalogDataset, grants: ActiveGrant[], agency: string, purpose: Purpose | null): DatasetAccess {
+  const denialOf = (f?: CatalogField) => {
+    if (!purpose) return `${ds.code} (${ds.name}) is read for a declared purpose: send the X-Purpose header with the purpose code of your grant`;
+    if (!grants.length) {
+      return `${agency} holds no grant on ${ds.code} (${ds.name}) for ${describe(purpose)}: apply with applyForGrant for UNCONDITIONAL fields, or ask the source department ${ds.departmentCode} for CONDITIONAL ones`;
+    }
+    if (!f) return '';
+    return `${ds.typeName}.${f.name} (${f.label}) is not covered by your grant${grants.length > 1 ? 's' : ''} ${grants.map((g) => g.id).join(', ')} for ${describe(purpose)}; ${howToObtain(ds, f)}`;
+  };
+  if (!grants.length) return { ds, basis: 'NONE', grantIds: [], fields: new Map(), rowFilters: [], denial: denialOf };
+  const rowFilters = grants.some((g) => !g.rowFilter) ? null : grants.map((g) => g.rowFilter!);
+  const fields = new Map<string, FieldAccess>();
+  for (const f of ds.fields) {
+    if (f.shareClass === 'NOT_SHARED') continue;
+    const covering = grants.filter((g) => g.fields.has(f.name) && (g.basis === 'ISSUED' || f.shareClass === 'UNCONDITIONAL'));
+    if (!covering.length) continue;
+    // Row condition of the field: only needed when its grants see fewer rows than the dataset's.
+    const fieldFilters = covering.some((g) => !g.rowFilter) ? null : covering.map((g) => g.rowFilter!);
+    const sameRows = fieldFilters === null ? rowFilters === null : covering.length === grants.length;
+    const clear = !f.mask || covering.some((g) => g.clearFields.has(f.name) && (!g.rowFilter || grants.length === 1));
+    fields.set(f.name, { rowFilters: sameRows ? null : fieldFilters, mask: clear ? null : f.mask! });
+  }
+  return { ds, basis: 'GRANT', grantIds: grants.map((g) => g.id), fields, rowFilters, denial: denialOf };
+}
+
+function createView(catalog: Catalog, agency: string, purpose: Purpose | null, grants: readonly ActiveGrant[]): AccessView {
+  const byDataset = new Map<string, DatasetAccess>();
+  return {
+    agency,
+    purpose,
+    of(ds) {
+      let a = byDataset.get(ds.code);
+      if (!a) {
+        a = ds.departmentCode === agency ? ownerAccess(ds) : grantAccess(ds, grants.filter((g) => g.datasetCode === ds.code), agency, purpose);
+        byDataset.set(ds.code, a);
+      }
+      return a;
+    },
+  };
+}
+
+/** Memo: cached grant array → catalog → "purpose|valid grant ids" → view. */
+const views = new WeakMap<readonly ActiveGrant[], WeakMap<Catalog, Map<string, AccessView>>>();
+
+/** The access view of a caller now. */
+export async function accessViewFor(store: GrantStore, catalog: Catalog, principal: Principal, purpose: Purpose | null): Promise<AccessView> {
+  const all = await store.agencyGrants(principal.agency);
+  const now = new Date();
+  const usable = purpose ? all.filter((g) => g.kind === 'READ' && g.purposeCode === purpose.code && isValidAt(g, now)) : [];
+  const key = `${purpose?.code ?? ''}|${usable.map((g) => g.id).join(',')}`;
+  let byCatalog = views.get(all);
+  if (!byCatalog) views.set(all, (byCatalog = new WeakMap()));
+  let byKey = byCatalog.get(catalog);
+  if (!byKey) byCatalog.set(catalog, (byKey = new Map()));
+  let view = byKey.get(key);
+  if (!view) {
+    view = createView(catalog, principal.agency, purpose, usable);
+    if (byKey.size > 100) byKey.clear();
+    byKey.set(key, view);
+  }
+  return view;
+}
+
+/** The view of a caller without identity (development mode only): no dataset is readable. */
+export function anonymousView(): AccessView {
+  return {
+    agency: '',
+    purpose: null,
+    of: (ds) => ({
+      ds,
+      basis: 'NONE',
+      grantIds: [],
+      fields: new Map(),
+      rowFilters: [],
+      denial: () => `${ds.code} (${ds.name}) is read by an identified agency only: send Authorization: Bearer <token>`,
+    }),
+  };
+}

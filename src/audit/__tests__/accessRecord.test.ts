@@ -1,0 +1,422 @@
+/**
+ * The access record's storage (R7) on a real PostgreSQL: group-committed appends from one or
+ * several writers form one valid chain, tampering is found and classified, failed batches leave
+ * the chain whole, and `npm run audit:verify` reports it all with its exit code.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { createSql, type Sql } from '../../db/createSql';
+import { createTestDatabase, type TestDatabase } from '../../__testUtils__/testDatabase';
+import type { AccessRecordInput } from '../AccessRecord';
+import { createAuditKeys } from '../auditKeys';
+import { canonicalRecordText, createAccessRecordWriter, GENESIS_HASH } from '../createAccessRecordWriter';
+import { verifyAccessChain } from '../verifyAccessChain';
+
+const ROOT = path.resolve(__dirname, '../../..');
+const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
+const MASTER = randomBytes(32);
+const keys = createAuditKeys(MASTER);
+const silent = pino({ level: 'silent' });
+
+type Db = TestDatabase & { drop(): Promise<void> };
+
+/** A record varied by `i` (nulls, unicode, unsorted masking keys, several array lengths). */
+function record(i: number, overrides: Partial<AccessRecordInput> = {}): AccessRecordInput {
+  return {
+    at: new Date(Date.UTC(2026, 10, 27, 4, 0, 0, i * 7)),
+    requestId: `req-${i}`,
+    agency: i % 2 ? 'HZ-SCJGJ' : 'HZ-GAJ',
+    subject: `officer-${i % 5}`,
+    purposeCode: i % 3 ? 'P-LICENSING' : null,
+    purposeText: i % 3 ? '企业开办审批 "核验"\n第二行' : null,
+    operationType: i % 10 === 9 ? null : 'query',
+    operationName: i % 4 ? `Enterprises${i}` : null,
+    operationHash: keys.operationHash(`query Q${i} { enterprises { nodes { uscc } } }`),
+    grantIds: Array.from({ length: i % 4 }, (_, k) => k + i),
+    datasets: ['3.44.13.002/00000001'],
+    fieldsReturned: ['3.44.13.002/00000001#uscc', '3.44.13.002/00000001#name'].slice(0, (i % 2) + 1),
+    fieldsDenied: i % 5 ? [] : ['3.44.13.002/00000001#legalPersonId'],
+    masking: i % 2 ? { 'z#phone': 'PHONE', 'a#name': 'NAME', '1#x': 'KEEP_LAST_4' } : {},
+    rowCount: i,
+    rowKeyHashes: Array.from({ length: i % 3 }, (_, k) => keys.dataHash(`row ${i} ${k}`)),
+    subjectHashes: i % 2 ? [keys.subjectHash(`11010519491231${String(i).padStart(3, '0')}X`)] : [],
+    outcome: (['OK', 'PARTIAL', 'DENIED', 'FAILED'] as const)[i % 4],
+    errorCodes: i % 4 === 3 ? ['INTERNAL_SERVER_ERROR'] : [],
+    ...overrides,
+  };
+}
+
+async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+  const db = await createTestDatabase();
+  try {
+    return await fn(db);
+  } finally {
+    await db.drop();
+  }
+}
+
+/** Appends records 0..n-1 through a fresh writer, all at once. */
+async function writeChain(sql: Sql, n: number): Promise<void> {
+  const writer = createAccessRecordWriter(sql, keys, silent);
+  await Promise.all(Array.from({ length: n }, (_, i) => writer.append(record(i))));
+  await writer.close();
+}
+
+async function storedSeqs(sql: Sql): Promise<string[]> {
+  return (await sql<{ seq: string }[]>`SELECT seq::text AS seq FROM access_record ORDER BY access_record.seq`).map((r) => r.seq);
+}
+
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, k) => String(from + k));
+
+/** Counts the head-locking statements (one per transaction) sent through a pool. */
+function countingSql(url: string): { sql: Sql; transactions: () => number } {
+  let n = 0;
+  const sql = createSql(url, { max: 4, onQuery: (q) => void (/FOR UPDATE/.test(q) && n++) });
+  return { sql, transactions: () => n };
+}
+
+describe('canonicalRecordText', () => {
+  const base = { ...record(1), seq: 42n, prevHash: GENESIS_HASH };
+
+  it('is deterministic: masking key order does not matter, seq is decimal, at has milliseconds', () => {
+    const reordered = { ...base, masking: { '1#x': 'KEEP_LAST_4', 'a#name': 'NAME', 'z#phone': 'PHONE' } };
+    expect(canonicalRecordText(reordered)).toBe(canonicalRecordText(base));
+    const text = canonicalRecordText(base);
+    expect(text).toContain('"42"');
+    expect(text).toContain('"2026-11-27T04:00:00.007Z"');
+  });
+
+  it('changes with every field and keeps fields apart whatever they contain', () => {
+    const text = canonicalRecordText(base);
+    expect(canonicalRecordText({ ...base, seq: 43n })).not.toBe(text);
+    expect(canonicalRecordText({ ...base, at: new Date(base.at.getTime() + 1) })).not.toBe(text);
+    expect(canonicalRecordText({ ...base, grantIds: [] })).not.toBe(text);
+    expect(canonicalRecordText({ ...base, prevHash: 'f'.repeat(64) })).not.toBe(text);
+    expect(canonicalRecordText({ ...base, agency: 'A', subject: 'B' })).not.toBe(canonicalRecordText({ ...base, agency: 'A","B', subject: '' }));
+    expect(canonicalRecordText({ ...base, datasets: ['a', 'b'] })).not.toBe(canonicalRecordText({ ...base, datasets: ['a,b'] }));
+  });
+});
+
+describe('createAccessRecordWriter', () => {
+  it('writes 100 concurrent appends in one transaction as seq 1..100 of a valid chain', () =>
+    withDb(async (db) => {
+      const { sql, transactions } = countingSql(db.url);
+      try {
+        const writer = createAccessRecordWriter(sql, keys, silent);
+        await Promise.all(Array.from({ length: 100 }, (_, i) => writer.append(record(i))));
+        expect(transactions()).toBe(1);
+        const rows = await db.sql<{ seq: string; request_id: string; prev_hash: string; hash: string }[]>`
+          SELECT seq::text AS seq, request_id, prev_hash, hash FROM access_record ORDER BY access_record.seq`;
+        expect(rows.map((r) => r.seq)).toEqual(range(1, 100));
+        expect(rows.map((r) => r.request_id)).toEqual(Array.from({ length: 100 }, (_, i) => `req-${i}`));
+        expect(rows[0].prev_hash).toBe(GENESIS_HASH);
+        for (let k = 1; k < rows.length; k++) expect(rows[k].prev_hash).toBe(rows[k - 1].hash);
+        const [head] = await db.sql`SELECT seq::text AS seq, hash FROM access_chain_head WHERE id = 1`;
+        expect(head).toEqual({ seq: '100', hash: rows[99].hash });
+        expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 100 });
+        // Small pages read the same chain.
+        expect(await verifyAccessChain(db.sql, keys, { pageSize: 7 })).toEqual({ ok: true, checked: 100 });
+        await writer.close();
+      } finally {
+        await sql.end();
+      }
+    }));
+
+  it('stores every field so that it reads back as written', () =>
+    withDb(async (db) => {
+      await writeChain(db.sql, 4);
+      const [r] = await db.sql`
+        SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS at, purpose_text, grant_ids, masking, outcome::text AS outcome, subject_hashes
+          FROM access_record WHERE seq = 2`;
+      const input = record(1);
+      expect(r).toEqual({
+        at: '2026-11-27T04:00:00.007000',
+        purpose_text: input.purposeText,
+        grant_ids: input.grantIds,
+        masking: input.masking,
+        outcome: 'PARTIAL',
+        subject_hashes: input.subjectHashes,
+      });
+    }));
+
+  it('takes at most maxBatch records per transaction', () =>
+    withDb(async (db) => {
+      const { sql, transactions } = countingSql(db.url);
+      try {
+        const writer = createAccessRecordWriter(sql, keys, silent, { maxBatch: 30 });
+        await Promise.all(Array.from({ length: 100 }, (_, i) => writer.append(record(i))));
+        expect(transactions()).toBe(4);
+        expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 100 });
+      } finally {
+        await sql.end();
+      }
+    }));
+
+  it('queues appends made while a flush runs for the next flush', () =>
+    withDb(async (db) => {
+      const { sql, transactions } = countingSql(db.url);
+      try {
+        const writer = createAccessRecordWriter(sql, keys, silent);
+        // Another "process" holds the head: the writer's first flush waits on the row lock.
+        let release!: () => void;
+        const held = new Promise<void>((r) => (release = r));
+        let locked!: () => void;
+        const isLocked = new Promise<void>((r) => (locked = r));
+        const holder = db.sql.begin(async (tx) => {
+          await tx`SELECT 1 FROM access_chain_head WHERE id = 1 FOR UPDATE`;
+          locked();
+          await held;
+        });
+        await isLocked;
+        const first = writer.append(record(0));
+        await waitFor(async () => {
+          const [{ n }] = await db.sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+          return n === 1;
+        });
+        const later = [writer.append(record(1)), writer.append(record(2)), writer.append(record(3))];
+        release();
+        await holder;
+        await Promise.all([first, ...later]);
+        expect(transactions()).toBe(2);
+        expect(await storedSeqs(db.sql)).toEqual(range(1, 4));
+        expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 4 });
+      } finally {
+        await sql.end();
+      }
+    }));
+
+  it('lets two processes (two pools) append to one chain concurrently', () =>
+    withDb(async (db) => {
+      const a = createSql(db.url, { max: 3 });
+      const b = createSql(db.url, { max: 3 });
+      try {
+        // Small batches so that the two writers' transactions interleave.
+        const wa = createAccessRecordWriter(a, keys, silent, { maxBatch: 7 });
+        const wb = createAccessRecordWriter(b, keys, silent, { maxBatch: 7 });
+        const appends: Promise<void>[] = [];
+        for (let i = 0; i < 50; i++) {
+          appends.push(wa.append(record(i, { requestId: `a-${i}` })), wb.append(record(i, { requestId: `b-${i}` })));
+          if (i % 10 === 9) await new Promise((r) => setImmediate(r));
+        }
+        await Promise.all(appends);
+        await Promise.all([wa.close(), wb.close()]);
+        expect(await storedSeqs(db.sql)).toEqual(range(1, 100));
+        const ids = (await db.sql<{ request_id: string }[]>`SELECT request_id FROM access_record ORDER BY seq`).map((r) => r.request_id);
+        expect(ids.filter((x) => x.startsWith('a-'))).toEqual(Array.from({ length: 50 }, (_, i) => `a-${i}`));
+        expect(ids.filter((x) => x.startsWith('b-'))).toEqual(Array.from({ length: 50 }, (_, i) => `b-${i}`));
+        expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 100 });
+      } finally {
+        await Promise.all([a.end(), b.end()]);
+      }
+    }));
+
+  it('refuses an invalid record at once, alone, and writes the others', () =>
+    withDb(async (db) => {
+      const writer = createAccessRecordWriter(db.sql, keys, silent);
+      const results = await Promise.allSettled([
+        writer.append(record(0)),
+        writer.append(record(1, { purposeText: 'a\0b' })),
+        writer.append(record(2, { operationName: 'x\uD800' })),
+        writer.append(record(3, { rowCount: 1.5 })),
+        writer.append(record(4, { outcome: 'MAYBE' as never })),
+        writer.append(record(5, { at: new Date(NaN) })),
+        writer.append(record(6)),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'rejected', 'rejected', 'rejected', 'fulfilled']);
+      expect((results[1] as PromiseRejectedResult).reason.message).toMatch(/invalid access record: purposeText/);
+      expect((results[3] as PromiseRejectedResult).reason.message).toMatch(/rowCount/);
+      expect(await storedSeqs(db.sql)).toEqual(['1', '2']);
+      expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 2 });
+    }));
+
+  it('rejects every record of a failed transaction, logs it, and leaves the chain whole', () =>
+    withDb(async (db) => {
+      const lines: string[] = [];
+      const log = pino({ level: 'info' }, new Writable({ write: (chunk, _enc, cb) => (lines.push(String(chunk)), cb()) }));
+      const writer = createAccessRecordWriter(db.sql, keys, log);
+      await Promise.all(Array.from({ length: 10 }, (_, i) => writer.append(record(i))));
+      // A constraint the database enforces but the writer cannot foresee fails the whole batch.
+      await db.sql`ALTER TABLE access_record ADD CONSTRAINT test_no_poison CHECK (agency <> 'POISON')`;
+      const batch = await Promise.allSettled([writer.append(record(10)), writer.append(record(11, { agency: 'POISON' })), writer.append(record(12))]);
+      expect(batch.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+      for (const r of batch) expect((r as PromiseRejectedResult).reason.message).toMatch(/could not be written: .*test_no_poison/);
+      expect(lines.map((l) => JSON.parse(l))).toEqual([
+        expect.objectContaining({ level: 50, msg: 'access record batch not written', records: 3, requestIds: ['req-10', 'req-11', 'req-12'] }),
+      ]);
+      expect(await storedSeqs(db.sql)).toEqual(range(1, 10));
+      expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 10 });
+      // The chain goes on where it stood.
+      await writer.append(record(13));
+      expect(await storedSeqs(db.sql)).toEqual(range(1, 11));
+      expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 11 });
+    }));
+
+  it('rejects appends when its pool has ended, and after close()', () =>
+    withDb(async (db) => {
+      const pool = createSql(db.url, { max: 2 });
+      const writer = createAccessRecordWriter(pool, keys, silent);
+      await writer.append(record(0));
+      await pool.end();
+      await expect(writer.append(record(1))).rejects.toThrow(/could not be written/);
+      await writeChain(db.sql, 2);
+      expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 3 });
+
+      const other = createAccessRecordWriter(db.sql, keys, silent);
+      const queued = other.append(record(5));
+      await other.close(); // writes what is queued
+      await expect(queued).resolves.toBeUndefined();
+      await expect(other.append(record(6))).rejects.toThrow(/writer is closed/);
+      expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 4 });
+    }));
+});
+
+describe('append-only table', () => {
+  it('refuses UPDATE, DELETE and TRUNCATE', () =>
+    withDb(async (db) => {
+      await writeChain(db.sql, 3);
+      await expect(db.sql`UPDATE access_record SET agency = 'X' WHERE seq = 2`).rejects.toThrow('access_record is append-only: UPDATE refused');
+      await expect(db.sql`DELETE FROM access_record WHERE seq = 2`).rejects.toThrow('access_record is append-only: DELETE refused');
+      await expect(db.sql`TRUNCATE access_record`).rejects.toThrow('access_record is append-only: TRUNCATE refused');
+      expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 3 });
+    }));
+});
+
+describe('verifyAccessChain finds tampering', () => {
+  /** A chain of 100 records, tampered with by the table owner who first disables the triggers. */
+  async function tampered(tamper: (sql: Sql) => Promise<unknown>) {
+    return withDb(async (db) => {
+      await writeChain(db.sql, 100);
+      await db.sql`ALTER TABLE access_record DISABLE TRIGGER USER`;
+      await tamper(db.sql);
+      return verifyAccessChain(db.sql, keys, { pageSize: 16 });
+    });
+  }
+
+  it('a field of record 37 edited → altered at 37', async () => {
+    const result = await tampered((sql) => sql`UPDATE access_record SET row_count = row_count + 1 WHERE seq = 37`);
+    expect(result).toEqual({ ok: false, checked: 36, problem: { seq: '37', kind: 'altered', message: expect.stringMatching(/no longer matches its hash/) } });
+  });
+
+  it('an array element, the masking or the hash of a record edited → altered', async () => {
+    expect((await tampered((sql) => sql`UPDATE access_record SET datasets = array_append(datasets, 'X') WHERE seq = 12`)).problem).toMatchObject({ seq: '12', kind: 'altered' });
+    expect((await tampered((sql) => sql`UPDATE access_record SET masking = masking - 'a#name' WHERE seq = 14`)).problem).toMatchObject({ seq: '14', kind: 'altered' });
+    expect((await tampered((sql) => sql`UPDATE access_record SET hash = repeat('a', 64) WHERE seq = 15`)).problem).toMatchObject({ seq: '15', kind: 'altered' });
+  });
+
+  it('the time of a record moved by one microsecond → altered', async () => {
+    const result = await tampered((sql) => sql`UPDATE access_record SET at = at + interval '1 microsecond' WHERE seq = 50`);
+    expect(result.problem).toEqual({ seq: '50', kind: 'altered', message: expect.stringMatching(/not one the writer stores/) });
+  });
+
+  it('record 37 deleted → deleted at 37', async () => {
+    const result = await tampered((sql) => sql`DELETE FROM access_record WHERE seq = 37`);
+    expect(result).toEqual({ ok: false, checked: 36, problem: { seq: '37', kind: 'deleted', message: 'record 37 is missing: record 38 follows record 36' } });
+  });
+
+  it('the last record deleted → deleted at 100 (the head is ahead)', async () => {
+    const result = await tampered((sql) => sql`DELETE FROM access_record WHERE seq = 100`);
+    expect(result).toEqual({ ok: false, checked: 99, problem: { seq: '100', kind: 'deleted', message: expect.stringMatching(/head is at record 100 but the last record is 99/) } });
+  });
+
+  it('a forged record appended as seq 101 → inserted at 101', async () => {
+    const result = await tampered(
+      (sql) => sql`
+        INSERT INTO access_record
+        SELECT 101, at, request_id, agency, subject, purpose_code, purpose_text, operation_type, operation_name, operation_hash,
+               grant_ids, datasets, fields_returned, fields_denied, masking, row_count, row_key_hashes, subject_hashes,
+               outcome, error_codes, hash, repeat('b', 64)
+          FROM access_record WHERE seq = 100`,
+    );
+    expect(result).toEqual({ ok: false, checked: 100, problem: { seq: '101', kind: 'inserted', message: expect.stringMatching(/beyond the chain head/) } });
+  });
+
+  it('a forged record wedged in as 37 with the rest renumbered and the head moved → inserted at 37', async () => {
+    const result = await tampered(async (sql) => {
+      await sql`UPDATE access_record SET seq = seq + 1000 WHERE seq >= 37`;
+      await sql`UPDATE access_record SET seq = seq - 999 WHERE seq >= 1037`;
+      await sql`
+        INSERT INTO access_record
+        SELECT 37, at, request_id, 'HZ-FORGED', subject, purpose_code, purpose_text, operation_type, operation_name, operation_hash,
+               grant_ids, datasets, fields_returned, fields_denied, masking, row_count, row_key_hashes, subject_hashes,
+               outcome, error_codes, hash, repeat('c', 64)
+          FROM access_record WHERE seq = 36`;
+      await sql`UPDATE access_chain_head SET seq = 101`;
+    });
+    expect(result).toEqual({ ok: false, checked: 36, problem: { seq: '37', kind: 'inserted', message: expect.stringMatching(/next record links to record 36/) } });
+  });
+
+  it('a record below 1 → inserted', async () => {
+    const result = await tampered(
+      (sql) => sql`INSERT INTO access_record SELECT 0, at, request_id, agency, subject, purpose_code, purpose_text, operation_type, operation_name,
+                   operation_hash, grant_ids, datasets, fields_returned, fields_denied, masking, row_count, row_key_hashes, subject_hashes,
+                   outcome, error_codes, prev_hash, hash FROM access_record WHERE seq = 1`,
+    );
+    expect(result.problem).toMatchObject({ seq: '0', kind: 'inserted' });
+  });
+
+  it('the chain head changed → altered', async () => {
+    const result = await tampered((sql) => sql`UPDATE access_chain_head SET hash = repeat('d', 64)`);
+    expect(result).toEqual({ ok: false, checked: 100, problem: { seq: '100', kind: 'altered', message: expect.stringMatching(/head's hash/) } });
+  });
+
+  it('another key → record 1 fails', () =>
+    withDb(async (db) => {
+      await writeChain(db.sql, 3);
+      expect((await verifyAccessChain(db.sql, createAuditKeys(randomBytes(32)))).problem).toMatchObject({ seq: '1', kind: 'altered' });
+    }));
+
+  it('an empty chain is intact', () => withDb(async (db) => expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 0 })));
+});
+
+describe('npm run audit:verify', () => {
+  function runCli(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(DATABASE_URL|AUDIT_|GATEWAY_MODE|LOG_LEVEL)/.test(k)));
+    return new Promise((resolve) => {
+      execFile(TSX, ['src/cli/auditVerify.ts'], { cwd: ROOT, env: { ...base, LOG_LEVEL: 'warn', ...env }, timeout: 60_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
+      );
+    });
+  }
+
+  it('exits 0 on an intact chain, 1 naming the seq after tampering, 2 without a database', () =>
+    withDb(async (db) => {
+      await writeChain(db.sql, 100);
+      const key = MASTER.toString('base64');
+      const ok = await runCli({ DATABASE_URL: db.url, AUDIT_HASH_KEY: key });
+      expect(ok).toMatchObject({ code: 0, stdout: 'access record chain intact: 100 records\n' });
+
+      await db.sql`ALTER TABLE access_record DISABLE TRIGGER USER`;
+      await db.sql`UPDATE access_record SET subject = 'someone-else' WHERE seq = 42`;
+      const bad = await runCli({ DATABASE_URL: db.url, AUDIT_HASH_KEY: key });
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toMatch(/^seq 42: altered — record 42 was changed/m);
+
+      const noDb = await runCli({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere', AUDIT_HASH_KEY: key });
+      expect(noDb.code).toBe(2);
+      expect(noDb.stderr).toMatch(/^cannot verify the access record: database: /m);
+    }));
+});
+
+describe('subjectHash', () => {
+  it('equals the HMAC PostgreSQL computes with the pads', () =>
+    withDb(async (db) => {
+      const { inner, outer } = keys.dataPads;
+      for (const v of ['11010519491231002x', ' 11010519491231002X ', '441302199001011234']) {
+        const [{ h }] = await db.sql`
+          SELECT encode(sha256(${outer}::bytea || sha256(${inner}::bytea || convert_to(upper(btrim(${v}::text)), 'UTF8'))), 'hex') AS h`;
+        expect(keys.subjectHash(v)).toBe(h);
+      }
+      expect(keys.subjectHash('11010519491231002x')).toBe(keys.subjectHash('11010519491231002X'));
+    }));
+});
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

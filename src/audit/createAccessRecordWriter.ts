@@ -1,0 +1,253 @@
+/**
+ * The access record's writer (使用记录, R7): every operation appends one record to a hash chain
+ * in `access_record`. Each record carries its place (`seq` 1, 2, 3, …), the hash of the record
+ * before it (`prev_hash`, 64 zeros before the first) and its own `hash` = HMAC-SM3 with the chain
+ * key over `canonicalRecordText` (every column but `hash`). `access_chain_head` (one row) holds
+ * the last record's seq and hash; verifyAccessChain.ts checks all of it.
+ *
+ * Group commit: `append()` queues a record and returns a promise. One flush at a time takes
+ * what is queued (up to `maxBatch`) and writes it in one transaction: lock the head row, number
+ * and hash the records, insert them with one statement, move the head. Appends arriving while a
+ * flush runs wait for the next one, so under load one transaction carries many records. Every
+ * gateway process has its own writer; the head's row lock serialises their transactions, so
+ * they all extend the same chain. A failed transaction writes nothing (the chain stays whole)
+ * and rejects every record of its batch.
+ */
+import type { Logger } from 'pino';
+import type postgres from 'postgres';
+import type { Sql } from '../db/createSql';
+import type { AccessOutcome, AccessRecordInput, AccessRecordRow, AccessRecordWriter } from './AccessRecord';
+import type { AuditKeys } from './auditKeys';
+
+/** `prev_hash` of record 1 (and the hash of the empty chain's head). */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** Records per transaction unless told otherwise. */
+export const DEFAULT_MAX_BATCH = 500;
+/** Upper bound of `maxBatch`: the batch travels as one jsonb parameter; keep it a few MB. */
+export const MAX_BATCH_LIMIT = 5000;
+
+const OUTCOMES: readonly AccessOutcome[] = ['OK', 'PARTIAL', 'DENIED', 'FAILED'];
+const INT4_MAX = 2147483647;
+
+/** A record as hashed: everything stored except `hash` itself. */
+export type AccessRecordHashed = Omit<AccessRecordRow, 'hash'>;
+
+/**
+ * The exact text the chain hash covers, shared by the writer and the verifier. Deterministic:
+ * a JSON array (JSON's escaping keeps fields apart whatever they contain) of a version tag and
+ * every column in a fixed order; `seq` as a decimal string; `at` as an ISO-8601 UTC instant with
+ * milliseconds (the writer stores `at` at that precision, so it reads back identical); arrays in
+ * their stored order; `masking` as `[key, rule]` pairs sorted by key (jsonb does not keep key
+ * order). A value of an unexpected shape (only a tampered row has one) is kept as it is, so it
+ * still changes the text and thus the hash.
+ */
+export function canonicalRecordText(r: AccessRecordHashed): string {
+  return JSON.stringify([
+    'hz-access-record/1',
+    String(r.seq),
+    r.at.toISOString(),
+    r.requestId,
+    r.agency,
+    r.subject,
+    r.purposeCode,
+    r.purposeText,
+    r.operationType,
+    r.operationName,
+    r.operationHash,
+    r.grantIds,
+    r.datasets,
+    r.fieldsReturned,
+    r.fieldsDenied,
+    canonicalMasking(r.masking),
+    r.rowCount,
+    r.rowKeyHashes,
+    r.subjectHashes,
+    r.outcome,
+    r.errorCodes,
+    r.prevHash,
+  ]);
+}
+
+function canonicalMasking(m: unknown): unknown {
+  if (m === null || typeof m !== 'object' || Array.isArray(m)) return m;
+  // Sorted by UTF-16 code units (not localeCompare): the same on every machine.
+  return Object.entries(m as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+export interface AccessRecordWriterOptions {
+  /** Most records written by one transaction (default 500, at most 5000). */
+  maxBatch?: number;
+}
+
+interface Pending {
+  record: AccessRecordInput;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * Creates the process's writer. `append()` resolves once its record is committed and rejects
+ * (with an Error for the caller to turn into an error response) when it could not be written:
+ * an invalid record at once, a failed transaction for the whole batch. `close()` refuses new
+ * appends at once, then waits until everything queued is written (or rejected).
+ */
+export function createAccessRecordWriter(sql: Sql, keys: AuditKeys, log: Logger, opts: AccessRecordWriterOptions = {}): AccessRecordWriter {
+  const maxBatch = opts.maxBatch ?? DEFAULT_MAX_BATCH;
+  if (!Number.isInteger(maxBatch) || maxBatch < 1 || maxBatch > MAX_BATCH_LIMIT) {
+    throw new RangeError(`maxBatch must be an integer from 1 to ${MAX_BATCH_LIMIT}, got ${maxBatch}`);
+  }
+  const queue: Pending[] = [];
+  let flushing: Promise<void> | null = null;
+  let closed = false;
+
+  /** Starts the flush loop unless it runs; it ends when the queue is empty. */
+  const schedule = () => {
+    if (flushing) return;
+    flushing = (async () => {
+      try {
+        // Let the appends of this turn of the event loop join the first batch.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        while (queue.length) await flushBatch(queue.splice(0, maxBatch));
+      } finally {
+        // Set synchronously after the last empty-queue check: an append after this starts anew.
+        flushing = null;
+      }
+    })();
+  };
+
+  /** Writes one batch; settles every waiter, never throws. */
+  const flushBatch = async (batch: Pending[]): Promise<void> => {
+    try {
+      await writeBatch(sql, keys, batch.map((p) => p.record));
+    } catch (err) {
+      log.error({ err, records: batch.length, requestIds: batch.map((p) => p.record.requestId) }, 'access record batch not written');
+      const cause = err instanceof Error ? err.message : String(err);
+      for (const p of batch) p.reject(new Error(`the access record could not be written: ${cause}`, { cause: err }));
+      return;
+    }
+    for (const p of batch) p.resolve();
+  };
+
+  return {
+    append(record) {
+      if (closed) return Promise.reject(new Error('the access record writer is closed'));
+      const invalid = checkRecord(record);
+      if (invalid) return Promise.reject(new TypeError(`invalid access record: ${invalid}`));
+      return new Promise<void>((resolve, reject) => {
+        queue.push({ record, resolve, reject });
+        schedule();
+      });
+    },
+    async close() {
+      closed = true;
+      if (queue.length) schedule();
+      while (flushing) await flushing;
+    },
+  };
+}
+
+/** The columns as inserted, in table order; the jsonb payload uses these keys. */
+const INSERT_COLUMNS = `seq, at, request_id, agency, subject, purpose_code, purpose_text, operation_type, operation_name,
+  operation_hash, grant_ids, datasets, fields_returned, fields_denied, masking, row_count, row_key_hashes,
+  subject_hashes, outcome, error_codes, prev_hash, hash`;
+
+/**
+ * One transaction: lock the head, number and hash the batch after it, insert, move the head.
+ * The rows go as one jsonb array expanded by jsonb_to_recordset: the statement text is the same
+ * whatever the batch size (postgres.js prepares each distinct text on every connection), there
+ * is no 65,535-parameter limit, and each row keeps its own array lengths (unnest of text[][]
+ * could not). Timestamps go as ISO text: createSql's timestamptz serializer expects text.
+ */
+async function writeBatch(sql: Sql, keys: AuditKeys, records: AccessRecordInput[]): Promise<void> {
+  await sql.begin(async (tx) => {
+    const [head] = await tx<{ seq: string; hash: string }[]>`
+      SELECT seq::text AS seq, hash FROM access_chain_head WHERE id = 1 FOR UPDATE`;
+    if (!head) throw new Error('access_chain_head has no row id = 1 (is the database migrated?)');
+    let seq = BigInt(head.seq);
+    let prevHash = head.hash;
+    const rows = records.map((r) => {
+      seq += 1n;
+      // `at` is a Date (milliseconds): stored as is, it reads back equal, as the hash needs.
+      const hashed: AccessRecordHashed = { ...r, seq, prevHash };
+      const hash = keys.chainHash(canonicalRecordText(hashed));
+      const row = {
+        seq: seq.toString(),
+        at: r.at.toISOString(),
+        request_id: r.requestId,
+        agency: r.agency,
+        subject: r.subject,
+        purpose_code: r.purposeCode,
+        purpose_text: r.purposeText,
+        operation_type: r.operationType,
+        operation_name: r.operationName,
+        operation_hash: r.operationHash,
+        grant_ids: r.grantIds,
+        datasets: r.datasets,
+        fields_returned: r.fieldsReturned,
+        fields_denied: r.fieldsDenied,
+        masking: r.masking,
+        row_count: r.rowCount,
+        row_key_hashes: r.rowKeyHashes,
+        subject_hashes: r.subjectHashes,
+        outcome: r.outcome,
+        error_codes: r.errorCodes,
+        prev_hash: prevHash,
+        hash,
+      };
+      prevHash = hash;
+      return row;
+    });
+    await tx.unsafe(
+      `INSERT INTO access_record (${INSERT_COLUMNS})
+       SELECT ${INSERT_COLUMNS}
+         FROM jsonb_to_recordset($1::jsonb) AS r(
+           seq bigint, at timestamptz, request_id text, agency text, subject text, purpose_code text,
+           purpose_text text, operation_type text, operation_name text, operation_hash text,
+           grant_ids integer[], datasets text[], fields_returned text[], fields_denied text[], masking jsonb,
+           row_count integer, row_key_hashes text[], subject_hashes text[], outcome "AccessOutcome",
+           error_codes text[], prev_hash text, hash text)`,
+      // As a postgres.js json parameter: a plain string would be JSON-encoded once more.
+      [tx.json(rows as unknown as postgres.JSONValue)],
+    );
+    await tx`UPDATE access_chain_head SET seq = ${seq.toString()}::bigint, hash = ${prevHash} WHERE id = 1`;
+  });
+}
+
+// A lone UTF-16 surrogate would be stored as U+FFFD and then no longer match its hash.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function badText(v: unknown): boolean {
+  // PostgreSQL text cannot hold NUL.
+  return typeof v !== 'string' || v.includes('\0') || LONE_SURROGATE.test(v);
+}
+
+/**
+ * Why the record cannot be stored exactly, or null. Checked before queueing, so one bad record
+ * is refused alone instead of failing the transaction of the whole batch.
+ */
+function checkRecord(r: AccessRecordInput): string | null {
+  if (!r || typeof r !== 'object') return 'not an object';
+  if (!(r.at instanceof Date) || Number.isNaN(r.at.getTime())) return 'at must be a valid Date';
+  const year = r.at.getUTCFullYear();
+  if (year < 1 || year > 9999) return 'at must be within the years 1 to 9999';
+  for (const k of ['requestId', 'agency', 'subject', 'operationHash'] as const) {
+    if (badText(r[k])) return `${k} must be a string without NUL or unpaired surrogates`;
+  }
+  for (const k of ['purposeCode', 'purposeText', 'operationType', 'operationName'] as const) {
+    if (r[k] !== null && badText(r[k])) return `${k} must be null or a string without NUL or unpaired surrogates`;
+  }
+  for (const k of ['datasets', 'fieldsReturned', 'fieldsDenied', 'rowKeyHashes', 'subjectHashes', 'errorCodes'] as const) {
+    if (!Array.isArray(r[k]) || r[k].some(badText)) return `${k} must be an array of strings without NUL or unpaired surrogates`;
+  }
+  if (!Array.isArray(r.grantIds) || r.grantIds.some((g) => !Number.isInteger(g) || Math.abs(g) > INT4_MAX)) {
+    return 'grantIds must be an array of 32-bit integers';
+  }
+  if (!r.masking || typeof r.masking !== 'object' || Array.isArray(r.masking)) return 'masking must be an object';
+  for (const [k, v] of Object.entries(r.masking)) {
+    if (badText(k) || badText(v)) return 'masking must map strings to strings without NUL or unpaired surrogates';
+  }
+  if (!Number.isInteger(r.rowCount) || r.rowCount < 0 || r.rowCount > INT4_MAX) return 'rowCount must be a non-negative 32-bit integer';
+  if (!OUTCOMES.includes(r.outcome)) return `outcome must be one of ${OUTCOMES.join(', ')}`;
+  return null;
+}

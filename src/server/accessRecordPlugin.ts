@@ -1,0 +1,59 @@
+/**
+ * Appends the access record (使用记录, R7) of every GraphQL operation of an identified caller —
+ * successful, partly or wholly denied, or failed — before the response leaves. When the record
+ * cannot be written, the caller gets an error instead of the data (503 SERVICE_UNAVAILABLE):
+ * no read goes unrecorded.
+ */
+import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
+import { GatewayErrorCode } from '../errors';
+import type { RequestContext } from './RequestContext';
+
+function canonicalVariables(v: unknown): string {
+  if (v === undefined) return '';
+  return JSON.stringify(v, (_k, x: unknown) =>
+    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) : x,
+  );
+}
+
+export function accessRecordPlugin(): ApolloServerPlugin<RequestContext> {
+  const listener: GraphQLRequestListener<RequestContext> = {
+    async willSendResponse({ contextValue: ctx, request, operation, response }) {
+      const p = ctx.principal;
+      if (!p) return; // development mode without identity: nothing was readable
+      const body = response.body;
+      const result = body.kind === 'single' ? body.singleResult : body.initialResult;
+      const errorCodes = [...new Set((result.errors ?? []).map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR')))].sort();
+      const { auditKeys, accessRecords } = ctx.services;
+      const record = ctx.audit.toRecord({
+        at: new Date(),
+        requestId: ctx.requestId,
+        agency: p.agency,
+        subject: p.subject,
+        purposeCode: ctx.purpose?.code ?? null,
+        purposeText: ctx.purpose?.text ?? null,
+        operationType: operation?.operation ?? null,
+        operationName: operation?.name?.value ?? request.operationName ?? null,
+        operationHash: auditKeys.operationHash(`${request.query ?? ''}\n${request.operationName ?? ''}\n${canonicalVariables(request.variables)}`),
+        errorCodes,
+      });
+      try {
+        await accessRecords.append(record);
+      } catch (err) {
+        ctx.log.error({ err }, 'access record not written: the response is withheld');
+        response.body = {
+          kind: 'single',
+          singleResult: {
+            errors: [
+              {
+                message: 'the access record of this operation could not be written, so no data is returned; try again later',
+                extensions: { code: GatewayErrorCode.SERVICE_UNAVAILABLE },
+              },
+            ],
+          },
+        };
+        response.http.status = 503;
+      }
+    },
+  };
+  return { requestDidStart: async () => listener };
+}
