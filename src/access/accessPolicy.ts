@@ -154,3 +154,20 @@ export function anonymousView(): AccessView {
     }),
   };
 }
+
+/**
+ * Development mode with `access.enforce` off (bench/ measures the access path's cost with it):
+ * every caller reads every shareable field of every dataset, unmasked. Never in production.
+ */
+export function unrestrictedView(): AccessView {
+  const byDataset = new Map<string, DatasetAccess>();
+  return {
+    agency: '',
+    purpose: null,
+    of(ds) {
+      let a = byDataset.get(ds.code);
+      if (!a) byDataset.set(ds.code, (a = ownerAccess(ds)));
+      return a;
+    },
+  };
+}

@@ -104,8 +104,27 @@ export async function createTokenVerifier(
     if (remoteSet) return remoteSet(header, token);
     throw Object.assign(new Error('no keys configured'), { code: 'ERR_JWKS_NO_MATCHING_KEY' });
   };
+  // Verified tokens, so a client sending the same token on every request pays for one
+  // signature check per minute, not per request. An entry never outlives the token's expiry,
+  // and lives at most CACHE_MS, so a key withdrawn from the trusted set stops working soon.
+  const verified = new Map<string, { principal: Principal & { purposeClaim?: string }; until: number }>();
+  const skewMs = config.auth.clockSkewSeconds * 1000;
   return {
     async verify(token) {
+      const hit = verified.get(token);
+      if (hit) {
+        if (Date.now() <= hit.until && isKnownAgency(hit.principal.agency)) return hit.principal;
+        verified.delete(token);
+      }
+      const principal = await verifyUncached(token);
+      if (verified.size >= CACHE_MAX) verified.clear();
+      verified.set(token, { principal, until: Math.min(Date.now() + CACHE_MS, principal.expiresAt * 1000 + skewMs) });
+      return principal;
+    },
+  };
+
+  async function verifyUncached(token: string): Promise<Principal & { purposeClaim?: string; expiresAt: number }> {
+    {
       let payload;
       try {
         ({ payload } = await jwtVerify(token, getKey, {
@@ -132,7 +151,12 @@ export async function createTokenVerifier(
         roles: roles as Role[],
         via: 'token',
         purposeClaim: typeof payload.purpose === 'string' ? payload.purpose : undefined,
+        expiresAt: payload.exp!,
       };
-    },
-  };
+    }
+  }
 }
+
+/** Verified tokens kept, and for how long at most. */
+const CACHE_MAX = 10_000;
+const CACHE_MS = 60_000;

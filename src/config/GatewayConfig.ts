@@ -116,6 +116,17 @@ export const gatewayConfigSchema = z
       })
       .strict()
       .prefault({}),
+    access: z
+      .object({
+        /**
+         * The access path: grants and field-level enforcement, graphql-shield, masking, access
+         * records and the rate limit. Switching it off is for measuring its cost (bench/) and
+         * is refused outside development mode; every caller then reads every shareable field.
+         */
+        enforce: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
     /**
      * Access record (R7): the secret key of its keyed hashes (row keys, data-subject
      * identifiers, operations) and of its hash chain. At least 32 bytes, base64 or hex.
@@ -143,6 +154,9 @@ export const gatewayConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (c.mode !== 'development' && !c.access.enforce) {
+      ctx.addIssue({ code: 'custom', path: ['access', 'enforce'], message: 'can be switched off in development mode only' });
+    }
     if (c.mode === 'production' && !c.audit.hashKey) {
       ctx.addIssue({
         code: 'custom',
@@ -202,6 +216,7 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; key: string; parse: Par
   { env: 'INTROSPECTION', key: 'server.introspection', parse: 'bool' },
   { env: 'RATE_LIMIT_PER_AGENCY', key: 'limits.ratePerAgency', parse: 'int' },
   { env: 'RATE_LIMIT_WINDOW_SECONDS', key: 'limits.rateWindowSeconds', parse: 'int' },
+  { env: 'ACCESS_ENFORCE', key: 'access.enforce', parse: 'bool' },
   { env: 'AUDIT_HASH_KEY', key: 'audit.hashKey', parse: 'string' },
   { env: 'AUDIT_KEY_FILE', key: 'audit.keyFile', parse: 'string' },
   { env: 'MAX_UPLOAD_BYTES', key: 'limits.maxUploadBytes', parse: 'int' },

@@ -112,7 +112,8 @@ export async function startGateway(config: GatewayConfig, log: Logger, options: 
         buildGatewaySchema(c, {
           defaultPageSize: config.limits.defaultPageSize,
           maxPageSize: config.limits.maxPageSize,
-          source: createSqlRowSource(sql, c, config.limits.maxPageSize),
+          source: createSqlRowSource(sql, c, config.limits.maxPageSize, { audit: config.access.enforce }),
+          permissions: config.access.enforce,
         }),
     });
     stopCatalog = () => catalog.stop();
@@ -122,7 +123,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, options: 
     stops.push(() => grants.stop());
     const accessRecords = createAccessRecordWriter(sql, auditKeys, log);
     stops.push(() => accessRecords.close());
-    const rateLimiter = createRateLimiter(sql, { limit: config.limits.ratePerAgency, windowSeconds: config.limits.rateWindowSeconds, log });
+    const rateLimiter = createRateLimiter(sql, { limit: config.access.enforce ? config.limits.ratePerAgency : 0, windowSeconds: config.limits.rateWindowSeconds, log });
     stops.push(() => rateLimiter.close());
     const services: GatewayServices = { ...base, catalog, tokens, grants, auditKeys, accessRecords, rateLimiter };
 

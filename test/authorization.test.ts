@@ -1,0 +1,392 @@
+/**
+ * Field-level, purpose-bound authorization end to end (issue 3, items 2–5), over real HTTP
+ * with real signed tokens against a real PostgreSQL: grants by sharing class, row
+ * restrictions, masking, expiry and revocation (also seen by a second gateway process), the
+ * SQL that ran, and the access record of every operation.
+ */
+import { createAuditKeys } from '../src/audit/auditKeys';
+import { verifyAccessChain } from '../src/audit/verifyAccessChain';
+import { decodeKey } from '../src/config/GatewayConfig';
+import { createTestDatabase, type TestDatabase } from '../src/__testUtils__/testDatabase';
+import { startTestGateway, TEST_AUDIT_KEY, type TestGateway } from '../src/__testUtils__/testGateway';
+import { createTestIssuer, type TestIssuer } from '../src/__testUtils__/testTokens';
+import { enterprises, householdRegistrations, type EnterpriseRow } from '../src/demo/syntheticData';
+
+jest.setTimeout(60_000);
+
+const ENTERPRISE = '3.44.13.002/00000001';
+const HOUSEHOLD = '3.44.13.003/00000001';
+const ROWS = [...enterprises(200, 11)];
+const PEOPLE = [...householdRegistrations(20, 11)];
+const keys = createAuditKeys(decodeKey(TEST_AUDIT_KEY)!);
+
+let db: TestDatabase & { drop(): Promise<void> };
+let issuer: TestIssuer;
+let a: TestGateway;
+let b: TestGateway;
+let statements: string[] = [];
+
+type Reply<T> = Awaited<ReturnType<TestGateway['graphql']>> & { body: { data?: T } };
+
+async function as<T = Record<string, unknown>>(
+  gw: TestGateway,
+  agency: string,
+  roles: string[],
+  purpose: string | undefined,
+  query: string,
+  variables?: Record<string, unknown>,
+): Promise<Reply<T>> {
+  return gw.graphql<T>(query, variables, await issuer.headers(agency, roles, purpose)) as Promise<Reply<T>>;
+}
+
+/** The source department issues a grant (role source_approver). */
+async function issue(input: Record<string, unknown>, from = 'HZ-SCJGJ'): Promise<{ id: number; fields: string[] }> {
+  const r = await as<{ issueGrant: { id: number; fields: string[] } }>(a, from, ['source_approver'], undefined, `mutation($i: GrantIssueInput!) { issueGrant(input: $i) { id fields } }`, { i: input });
+  expect(r.body.errors).toBeUndefined();
+  return r.body.data!.issueGrant;
+}
+
+async function lastRecord(): Promise<Record<string, unknown>> {
+  const [r] = await db.sql`SELECT * FROM access_record ORDER BY seq DESC LIMIT 1`;
+  return r;
+}
+
+const row = (i: number): EnterpriseRow => ROWS[i];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  issuer = await createTestIssuer();
+  const env = { GATEWAY_MODE: 'production', AUTH_PUBLIC_KEYS_DIR: issuer.keysDir };
+  a = await startTestGateway(db.url, env, { onQuery: (q) => statements.push(q) });
+  b = await startTestGateway(db.url, { ...env, CATALOG_LOAD_ON_START: 'false' });
+  const deliver = async (agency: string, dataset: string, rows: unknown[]) => {
+    const r = await as<{ deliverRows: { status: string } }>(a, agency, ['consumer'], undefined, `mutation($d: String!, $rows: [JSONObject!]!) { deliverRows(dataset: $d, rows: $rows) { status } }`, {
+      d: dataset,
+      rows,
+    });
+    expect(r.body.data?.deliverRows.status).toBe('ACCEPTED');
+  };
+  await deliver('HZ-SCJGJ', ENTERPRISE, ROWS);
+  await deliver('HZ-GAJ', HOUSEHOLD, PEOPLE);
+});
+
+afterAll(async () => {
+  await b?.stop();
+  await a?.stop();
+  await db?.drop();
+  await issuer?.cleanup();
+});
+
+beforeEach(() => {
+  statements = [];
+});
+
+const LOOKUP = `query($k: String!) { enterprise(uscc: $k) { uscc name district legalRepresentative } }`;
+
+describe('a dataset without a grant', () => {
+  it('is refused with FORBIDDEN saying how to obtain access, reads nothing, and is recorded as DENIED', async () => {
+    const r = await as(a, 'HZ-RSJ', ['consumer'], 'no-grant-yet', LOOKUP, { k: row(1).uscc });
+    expect(r.status).toBe(200);
+    expect(r.body.data).toEqual({ enterprise: null });
+    expect(r.body.errors).toHaveLength(1);
+    expect(r.body.errors![0]).toMatchObject({ path: ['enterprise'], extensions: { code: 'FORBIDDEN' } });
+    expect(r.body.errors![0].message).toMatch(/HZ-RSJ holds no grant on 3\.44\.13\.002\/00000001.*applyForGrant.*HZ-SCJGJ/);
+    expect(statements.filter((s) => s.includes('"ds"."enterprise"'))).toEqual([]);
+    expect(await lastRecord()).toMatchObject({ agency: 'HZ-RSJ', purpose_code: 'no-grant-yet', datasets: [ENTERPRISE], outcome: 'DENIED', row_count: 0, fields_returned: [] });
+  });
+
+  it('needs a declared purpose: without X-Purpose (or a purpose claim) nothing is readable', async () => {
+    const r = await as(a, 'HZ-RSJ', ['consumer'], undefined, LOOKUP, { k: row(1).uscc });
+    expect(r.body.errors![0].extensions!.code).toBe('FORBIDDEN');
+    expect(r.body.errors![0].message).toMatch(/X-Purpose/);
+  });
+});
+
+describe('UNCONDITIONAL fields (R8)', () => {
+  let grantId: number;
+
+  it('are granted at once on application, key fields included', async () => {
+    const r = await as<{ applyForGrant: { id: number; fields: string[]; basis: string; status: string } }>(
+      a,
+      'HZ-RSJ',
+      ['consumer'],
+      undefined,
+      `mutation { applyForGrant(input: { datasetCode: "${ENTERPRISE}", fields: ["name", "district"], purposeCode: "employer-check", purposeText: "核验参保单位登记信息" }) { id fields basis status } }`,
+    );
+    expect(r.body.errors).toBeUndefined();
+    expect(r.body.data!.applyForGrant).toMatchObject({ fields: ['uscc', 'name', 'district'], basis: 'UNCONDITIONAL', status: 'ACTIVE' });
+    grantId = r.body.data!.applyForGrant.id;
+  });
+
+  it('are returned; a field outside the grant is null with FORBIDDEN at its path and is never selected', async () => {
+    const e = row(3);
+    const r = await as<{ enterprise: Record<string, unknown> }>(a, 'HZ-RSJ', ['consumer'], 'employer-check', LOOKUP, { k: e.uscc });
+    expect(r.body.data!.enterprise).toEqual({ uscc: e.uscc, name: e.name, district: e.district, legalRepresentative: null });
+    expect(r.body.errors).toHaveLength(1);
+    expect(r.body.errors![0]).toMatchObject({ path: ['enterprise', 'legalRepresentative'], extensions: { code: 'FORBIDDEN' } });
+    expect(r.body.errors![0].message).toMatch(/CONDITIONAL.*ask the source department HZ-SCJGJ/);
+    // The denied column is absent from the SQL that ran; the granted ones are there.
+    const sql = statements.filter((s) => s.includes('"ds"."enterprise"'));
+    expect(sql).toHaveLength(1);
+    expect(sql[0]).toContain('"name"');
+    expect(sql[0]).not.toContain('legal_representative');
+    const rec = await lastRecord();
+    expect(rec).toMatchObject({
+      agency: 'HZ-RSJ',
+      subject: 'hz-rsj-officer',
+      purpose_code: 'employer-check',
+      grant_ids: [grantId],
+      datasets: [ENTERPRISE],
+      fields_returned: [`${ENTERPRISE}#district`, `${ENTERPRISE}#name`, `${ENTERPRISE}#uscc`],
+      fields_denied: [`${ENTERPRISE}#legalRepresentative`],
+      outcome: 'PARTIAL',
+      row_count: 1,
+      operation_type: 'query',
+      error_codes: ['FORBIDDEN'],
+    });
+    // Keyed hashes, never values: the row's data subjects (@subject: the credit code, and the
+    // legal representative's ID number, read or not) are findable by their hash only.
+    expect(rec.subject_hashes).toEqual([keys.subjectHash(e.uscc), keys.subjectHash(e.legalRepIdNumber)].sort());
+    expect(rec.row_key_hashes).toEqual([keys.dataHash(`${ENTERPRISE}\u001f${e.uscc}`)]);
+    expect(JSON.stringify(rec)).not.toContain(e.uscc);
+    expect(JSON.stringify(rec)).not.toContain(e.name);
+  });
+
+  it('apply only to the purpose they were granted for', async () => {
+    const r = await as(a, 'HZ-RSJ', ['consumer'], 'another-purpose', LOOKUP, { k: row(3).uscc });
+    expect(r.body.errors![0].message).toMatch(/no grant .* for purpose "another-purpose"/);
+  });
+
+  it('can not be obtained for CONDITIONAL fields by application', async () => {
+    const r = await as(a, 'HZ-RSJ', ['consumer'], undefined, `mutation { applyForGrant(input: { datasetCode: "${ENTERPRISE}", fields: ["name", "phone"], purposeCode: "x-check", purposeText: "x" }) { id } }`);
+    expect(r.body.errors![0].extensions!.code).toBe('FORBIDDEN');
+    expect(r.body.errors![0].message).toMatch(/phone \(联系电话\).*CONDITIONAL.*source department HZ-SCJGJ/);
+    const [{ n }] = await db.sql`SELECT count(*)::int AS n FROM access_grant WHERE purpose_code = 'x-check'`;
+    expect(n).toBe(0);
+  });
+
+  it('refuse filtering or ordering on a field outside the grant (it would reveal its values)', async () => {
+    const r = await as(a, 'HZ-RSJ', ['consumer'], 'employer-check', `{ enterprises(filter: { status: { eq: "存续" } }) { nodes { uscc } } }`);
+    expect(r.body.errors![0].extensions!.code).toBe('FORBIDDEN');
+    expect(r.body.errors![0].message).toMatch(/cannot filter or order on Enterprise\.status/);
+  });
+});
+
+describe('CONDITIONAL fields (R9) issued by the source department', () => {
+  const district = ROWS[0].district;
+  const inDistrict = ROWS.filter((r) => r.district === district);
+  const outside = ROWS.find((r) => r.district !== district)!;
+  let grantId: number;
+
+  it('are issued only by the source department with the source_approver role', async () => {
+    const input = { agency: 'HZ-GAJ', datasetCode: ENTERPRISE, fields: ['name'], purposeCode: 'p', purposeText: 'p' };
+    const notOwner = await as(a, 'HZ-RSJ', ['source_approver'], undefined, `mutation($i: GrantIssueInput!) { issueGrant(input: $i) { id } }`, { i: input });
+    expect(notOwner.body.errors![0]).toMatchObject({ message: expect.stringMatching(/only the source department HZ-SCJGJ/), extensions: { code: 'FORBIDDEN' } });
+    const noRole = await as(a, 'HZ-SCJGJ', ['consumer'], undefined, `mutation($i: GrantIssueInput!) { issueGrant(input: $i) { id } }`, { i: input });
+    expect(noRole.body.errors![0].message).toMatch(/needs the source_approver role/);
+  });
+
+  it('are masked unless the grant allows clear values, and rows are restricted in SQL', async () => {
+    ({ id: grantId } = await issue({
+      agency: 'HZ-GAJ',
+      datasetCode: ENTERPRISE,
+      fields: ['name', 'legalRepresentative', 'legalRepIdNumber', 'phone', 'district'],
+      clearFields: ['phone'],
+      purposeCode: 'case-handling',
+      purposeText: '办理案件核查企业法定代表人',
+      rowFilter: { district: { eq: district } },
+    }));
+    const r = await as<{ enterprises: { totalCount: number; nodes: Record<string, string | null>[] } }>(
+      a,
+      'HZ-GAJ',
+      ['consumer'],
+      'case-handling',
+      `{ enterprises(first: 100) { totalCount nodes { uscc district legalRepresentative legalRepIdNumber phone } } }`,
+    );
+    expect(r.body.errors).toBeUndefined();
+    const nodes = r.body.data!.enterprises.nodes;
+    expect(r.body.data!.enterprises.totalCount).toBe(inDistrict.length);
+    expect(nodes.map((n) => n.uscc).sort()).toEqual(inDistrict.map((e) => e.uscc).sort());
+    for (const n of nodes) {
+      const e = inDistrict.find((x) => x.uscc === n.uscc)!;
+      expect(n.district).toBe(district);
+      expect(n.legalRepresentative).toBe(Array.from(e.legalRepresentative)[0] + '*'.repeat(Array.from(e.legalRepresentative).length - 1));
+      expect(n.legalRepIdNumber).toBe(`${e.legalRepIdNumber[0]}${'*'.repeat(15)}${e.legalRepIdNumber.slice(16)}`);
+      expect(n.phone).toBe(e.phone); // clear under this grant
+    }
+    expect(statements.some((s) => s.includes('"ds"."enterprise"') && s.includes('"district" = $'))).toBe(true);
+    const rec = await lastRecord();
+    expect(rec.masking).toEqual({ [`${ENTERPRISE}#legalRepIdNumber`]: 'ID_NUMBER', [`${ENTERPRISE}#legalRepresentative`]: 'NAME' });
+    expect(rec).toMatchObject({ outcome: 'OK', row_count: inDistrict.length, grant_ids: [grantId] });
+    expect((rec.row_key_hashes as string[]).length).toBe(inDistrict.length);
+  });
+
+  it('a row outside the restriction does not exist for the grantee', async () => {
+    const r = await as(a, 'HZ-GAJ', ['consumer'], 'case-handling', LOOKUP, { k: outside.uscc });
+    expect(r.body).toEqual({ data: { enterprise: null } });
+  });
+
+  it('narrowing applies at once on every gateway process', async () => {
+    const r = await as(a, 'HZ-SCJGJ', ['source_approver'], undefined, `mutation { narrowGrant(id: ${grantId}, change: { fields: ["name", "legalRepresentative", "district"], reason: "核查范围调整" }) { fields clearFields } }`);
+    expect(r.body.data).toEqual({ narrowGrant: { fields: ['uscc', 'name', 'legalRepresentative', 'district'], clearFields: [] } });
+    for (const gw of [a, b]) {
+      await eventually(async () => {
+        const q = await as(gw, 'HZ-GAJ', ['consumer'], 'case-handling', `query($k: String!) { enterprise(uscc: $k) { name phone } }`, { k: inDistrict[0].uscc });
+        return q.body.errors?.[0]?.path?.join('.') === 'enterprise.phone';
+      });
+    }
+    const wider = await as(a, 'HZ-SCJGJ', ['source_approver'], undefined, `mutation { narrowGrant(id: ${grantId}, change: { fields: ["name", "phone"], reason: "x" }) { id } }`);
+    expect(wider.body.errors![0].message).toMatch(/phone not in grant .*narrowing cannot add fields/);
+    const [{ n }] = await db.sql`SELECT count(*)::int AS n FROM grant_event WHERE grant_id = ${grantId}`;
+    expect(n).toBe(2); // ISSUED, NARROWED (the refused widening changed nothing)
+  });
+
+  it('revocation stops access at once on every gateway process, and a revoked grant cannot change', async () => {
+    const r = await as(a, 'HZ-SCJGJ', ['source_approver'], undefined, `mutation { revokeGrant(id: ${grantId}, reason: "案件已办结") { status revokeReason } }`);
+    expect(r.body.data).toEqual({ revokeGrant: { status: 'REVOKED', revokeReason: '案件已办结' } });
+    for (const gw of [a, b]) {
+      await eventually(async () => {
+        const q = await as(gw, 'HZ-GAJ', ['consumer'], 'case-handling', `query($k: String!) { enterprise(uscc: $k) { name } }`, { k: inDistrict[0].uscc });
+        return q.body.errors?.[0]?.extensions?.code === 'FORBIDDEN' && q.body.data?.enterprise === null;
+      });
+    }
+    const again = await as(a, 'HZ-SCJGJ', ['source_approver'], undefined, `mutation { revokeGrant(id: ${grantId}, reason: "again") { status } }`);
+    expect(again.body.errors![0].extensions!.code).toBe('CONFLICT');
+  });
+
+  it('an expired grant, or one not valid yet, gives no access', async () => {
+    const hour = 3600_000;
+    await issue({ agency: 'HZ-ZRZYJ', datasetCode: ENTERPRISE, fields: ['name'], purposeCode: 'expired-use', purposeText: '过期测试', validFrom: new Date(Date.now() - 2 * hour).toISOString(), validUntil: new Date(Date.now() - hour).toISOString() });
+    await issue({ agency: 'HZ-ZRZYJ', datasetCode: ENTERPRISE, fields: ['name'], purposeCode: 'future-use', purposeText: '未生效测试', validFrom: new Date(Date.now() + hour).toISOString() });
+    for (const purpose of ['expired-use', 'future-use']) {
+      const r = await as(a, 'HZ-ZRZYJ', ['consumer'], purpose, LOOKUP, { k: row(5).uscc });
+      expect(r.body.errors![0].extensions!.code).toBe('FORBIDDEN');
+    }
+    const soon = await issue({ agency: 'HZ-ZRZYJ', datasetCode: ENTERPRISE, fields: ['name'], purposeCode: 'short-use', purposeText: '短期', validUntil: new Date(Date.now() + 1500).toISOString() });
+    expect(soon.fields).toEqual(['uscc', 'name']);
+    const before = await as(a, 'HZ-ZRZYJ', ['consumer'], 'short-use', `query($k: String!) { enterprise(uscc: $k) { name } }`, { k: row(5).uscc });
+    expect(before.body).toEqual({ data: { enterprise: { name: row(5).name } } });
+    await new Promise((r) => setTimeout(r, 1700));
+    const after = await as(a, 'HZ-ZRZYJ', ['consumer'], 'short-use', `query($k: String!) { enterprise(uscc: $k) { name } }`, { k: row(5).uscc });
+    expect(after.body.errors![0].extensions!.code).toBe('FORBIDDEN');
+  });
+});
+
+describe('NOT_SHARED fields (R10)', () => {
+  it('can never be granted for reading', async () => {
+    const r = await as(a, 'HZ-GAJ', ['source_approver'], undefined, `mutation { issueGrant(input: { agency: "HZ-RSJ", datasetCode: "${HOUSEHOLD}", fields: ["idNumber"], purposeCode: "p1", purposeText: "x" }) { id } }`);
+    expect(r.body.errors![0].extensions!.code).toBe('FORBIDDEN');
+    expect(r.body.errors![0].message).toMatch(/idNumber \(公民身份号码\).*NOT_SHARED.*never be granted for reading.*verification/);
+  });
+
+  it('are never read, not even by the source department: null with FORBIDDEN, and no value leaves the database', async () => {
+    const p = PEOPLE[2];
+    const r = await as<{ householdRegistration: Record<string, unknown> }>(a, 'HZ-GAJ', ['consumer'], 'own-use', `query($k: String!) { householdRegistration(recordNo: $k) { recordNo district idNumber name } }`, { k: p.recordNo });
+    expect(r.body.data!.householdRegistration).toEqual({ recordNo: p.recordNo, district: p.district, idNumber: null, name: null });
+    expect(r.body.errors!.map((e) => e.path!.join('.')).sort()).toEqual(['householdRegistration.idNumber', 'householdRegistration.name']);
+    expect(JSON.stringify(r.body)).not.toContain(p.idNumber);
+    const sql = statements.find((s) => s.includes('"ds"."household_registration"'))!;
+    // The ID number is only ever an input of the keyed hash computed in the database.
+    expect(sql).not.toMatch(/'idNumber'|'name'/);
+    expect(sql.match(/"id_number"/g)).toHaveLength(1);
+    expect(sql).toMatch(/sha256\(\$\d+::bytea \|\| convert_to\(upper\(btrim\(t0\."id_number"::text\)\)/);
+    const rec = await lastRecord();
+    expect(rec.subject_hashes).toEqual([keys.subjectHash(p.idNumber)]);
+    expect(JSON.stringify(rec)).not.toContain(p.idNumber);
+  });
+
+  it('appear in introspection and catalog browsing with their class and grade, never a value', async () => {
+    const r = await as<{ __type: { fields: { name: string; description: string }[] }; dataset: { fields: { name: string; shareClass: string; grade: string }[] } }>(
+      a,
+      'HZ-RSJ',
+      ['consumer'],
+      undefined,
+      `{ __type(name: "HouseholdRegistration") { fields { name description } } dataset(code: "${HOUSEHOLD}") { fields { name shareClass grade } } }`,
+    );
+    expect(r.body.errors).toBeUndefined();
+    expect(r.body.data!.__type.fields.find((f) => f.name === 'idNumber')!.description).toMatch(/共享属性 NOT_SHARED · 分级 GENERAL_4/);
+    expect(r.body.data!.dataset.fields.find((f) => f.name === 'idNumber')).toEqual({ name: 'idNumber', shareClass: 'NOT_SHARED', grade: 'GENERAL_4' });
+  });
+});
+
+describe('graphql-shield, the second line', () => {
+  it('answers refused fields with the project’s own error codes and messages, not shield’s generic ones', async () => {
+    const r = await as(a, 'HZ-RSJ', ['consumer'], 'employer-check', `query($k: String!) { enterprise(uscc: $k) { uscc phone licenses { licenseNo } } }`, { k: row(3).uscc });
+    const byPath = Object.fromEntries(r.body.errors!.map((e) => [e.path!.join('.'), e]));
+    expect(byPath['enterprise.phone'].extensions!.code).toBe('FORBIDDEN');
+    expect(byPath['enterprise.licenses'].message).toMatch(/no grant on 3\.44\.13\.002\/00000002/);
+    expect(JSON.stringify(r.body)).not.toMatch(/Not Authorised/);
+  });
+});
+
+describe('the access record', () => {
+  it('records a failed operation, before the response leaves', async () => {
+    const r = await as(a, 'HZ-RSJ', ['consumer'], 'employer-check', `{ enterprises(first: 5, after: "not-a-cursor") { nodes { uscc } } }`);
+    expect(r.body.errors![0].extensions!.code).toBe('BAD_USER_INPUT');
+    expect(await lastRecord()).toMatchObject({ agency: 'HZ-RSJ', outcome: 'FAILED', error_codes: ['BAD_USER_INPUT'], row_count: 0 });
+  });
+
+  it('gets exactly one record per operation: 100 concurrent queries → 100 records, one intact chain', async () => {
+    const [{ n: before }] = await db.sql`SELECT count(*)::int AS n FROM access_record`;
+    const headers = await issuer.headers('HZ-RSJ', ['consumer'], 'employer-check');
+    const replies = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => (i % 2 ? a : b).graphql(`query($k: String!) { enterprise(uscc: $k) { name } }`, { k: row(i).uscc }, headers)),
+    );
+    expect(replies.every((r) => r.status === 200 && !r.body.errors)).toBe(true);
+    const [{ n: after }] = await db.sql`SELECT count(*)::int AS n FROM access_record`;
+    expect(after - before).toBe(100);
+    expect(await verifyAccessChain(db.sql, keys)).toMatchObject({ ok: true, checked: after });
+  });
+
+  it('when the record cannot be written, the caller gets an error, not the data', async () => {
+    await db.sql`ALTER TABLE access_record ADD CONSTRAINT test_refuse_records CHECK (false) NOT VALID`;
+    try {
+      const r = await as(a, 'HZ-RSJ', ['consumer'], 'employer-check', `query($k: String!) { enterprise(uscc: $k) { name } }`, { k: row(7).uscc });
+      expect(r.status).toBe(503);
+      expect(r.body.data).toBeUndefined();
+      expect(r.body.errors![0].extensions!.code).toBe('SERVICE_UNAVAILABLE');
+      expect(JSON.stringify(r.body)).not.toContain(row(7).name);
+    } finally {
+      await db.sql`ALTER TABLE access_record DROP CONSTRAINT test_refuse_records`;
+    }
+  });
+});
+
+describe('rate limit', () => {
+  it('is shared by gateway processes: over the limit, HTTP 429 with Retry-After', async () => {
+    const env = { GATEWAY_MODE: 'production', AUTH_PUBLIC_KEYS_DIR: issuer.keysDir, CATALOG_LOAD_ON_START: 'false', RATE_LIMIT_PER_AGENCY: '6', RATE_LIMIT_WINDOW_SECONDS: '3600' };
+    const c = await startTestGateway(db.url, env);
+    const d = await startTestGateway(db.url, env);
+    try {
+      const headers = await issuer.headers('HZ-HC-ZSJ', ['consumer']);
+      const statuses: number[] = [];
+      let limited: Response | undefined;
+      for (let i = 0; i < 10; i++) {
+        const res = await fetch((i % 2 ? c : d).url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query: '{ departments { code } }' }) });
+        statuses.push(res.status);
+        if (res.status === 429) limited ??= res;
+        else await res.arrayBuffer();
+      }
+      expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 429, 429, 429, 429]);
+      expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThan(0);
+      const body = (await limited!.json()) as { errors: { message: string; extensions: { code: string } }[] };
+      expect(body.errors[0].extensions.code).toBe('RATE_LIMITED');
+      expect(body.errors[0].message).toMatch(/rate limit of 6 requests per 3600 s for agency HZ-HC-ZSJ/);
+      // Another agency is not affected.
+      const other = await c.graphql(`{ departments { code } }`, undefined, await issuer.headers('HZ-SSTHJJ', ['consumer']));
+      expect(other.status).toBe(200);
+    } finally {
+      await c.stop();
+      await d.stop();
+    }
+  });
+});
+
+async function eventually(check: () => Promise<boolean>, ms = 5000): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('condition not met in time');
+}
