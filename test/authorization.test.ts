@@ -254,6 +254,30 @@ describe('CONDITIONAL fields (R9) issued by the source department', () => {
     expect(again.body.errors![0].extensions!.code).toBe('CONFLICT');
   });
 
+  it('with several grants for one purpose, a field is returned only on rows of a grant that covers it', async () => {
+    const [d1, d2] = [...new Set(ROWS.map((r) => r.district))];
+    await issue({ agency: 'HZ-SSTHJJ', datasetCode: ENTERPRISE, fields: ['name', 'district'], purposeCode: 'multi', purposeText: '环保执法', rowFilter: { district: { eq: d1 } } });
+    await issue({ agency: 'HZ-SSTHJJ', datasetCode: ENTERPRISE, fields: ['name', 'district', 'phone'], clearFields: ['phone'], purposeCode: 'multi', purposeText: '环保执法', rowFilter: { district: { eq: d2 } } });
+    const r = await as<{ enterprises: { nodes: { uscc: string; district: string; name: string; phone: string | null }[] } }>(
+      a,
+      'HZ-SSTHJJ',
+      ['consumer'],
+      'multi',
+      `{ enterprises(first: 100, filter: { district: { in: ["${d1}", "${d2}"] } }) { nodes { uscc district name phone } } }`,
+    );
+    expect(r.body.errors).toBeUndefined();
+    const nodes = r.body.data!.enterprises.nodes;
+    expect(nodes.length).toBe(ROWS.filter((e) => e.district === d1 || e.district === d2).length);
+    for (const n of nodes) {
+      const e = ROWS.find((x) => x.uscc === n.uscc)!;
+      expect(n.name).toBe(e.name);
+      if (n.district === d1) expect(n.phone).toBeNull();
+      // Clear only under a grant that covers every row the caller sees: masked here (safe side).
+      else if (e.phone) expect(n.phone).toBe(`${e.phone.slice(0, 3)}****${e.phone.slice(7)}`);
+    }
+    expect(statements.some((s) => /CASE WHEN t0\."district" = \$\d+::text THEN t0\."phone" END/.test(s))).toBe(true);
+  });
+
   it('an expired grant, or one not valid yet, gives no access', async () => {
     const hour = 3600_000;
     await issue({ agency: 'HZ-ZRZYJ', datasetCode: ENTERPRISE, fields: ['name'], purposeCode: 'expired-use', purposeText: '过期测试', validFrom: new Date(Date.now() - 2 * hour).toISOString(), validUntil: new Date(Date.now() - hour).toISOString() });
