@@ -209,6 +209,8 @@ async function writeBatch(sql: Sql, keys: AuditKeys, records: AccessRecordInput[
            error_codes text[], prev_hash text, hash text)`,
       // As a postgres.js json parameter: a plain string would be JSON-encoded once more.
       [tx.json(rows as unknown as postgres.JSONValue)],
+      // Prepared once per connection: the text never changes.
+      { prepare: true },
     );
     await tx`UPDATE access_chain_head SET seq = ${seq.toString()}::bigint, hash = ${prevHash} WHERE id = 1`;
   });

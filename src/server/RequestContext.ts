@@ -17,6 +17,8 @@ export interface RequestContext {
   services: GatewayServices;
   /** What the caller may read for its purpose (grants valid now); loaded once per request. */
   access(): Promise<AccessView>;
+  /** The access view once `access()` has resolved (field guards read it without awaiting). */
+  accessView?: AccessView;
   /** What the request did with data, for its access record. */
   audit: AccessAudit;
 }

@@ -205,12 +205,16 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
         return reqLog();
       },
       services,
-      access: () =>
-        (view ??= !config.access.enforce
-          ? Promise.resolve(unrestricted)
-          : principal
-          ? accessViewFor(services.grants, services.catalog.current()!.catalog, principal, purpose)
-          : Promise.resolve(anonymousView())),
+      access() {
+        view ??= (
+          !config.access.enforce
+            ? Promise.resolve(unrestricted)
+            : principal
+              ? accessViewFor(services.grants, services.catalog.current()!.catalog, principal, purpose)
+              : Promise.resolve(anonymousView())
+        ).then((v) => (this.accessView = v));
+        return view;
+      },
       audit: new AccessAudit(),
     };
   };
