@@ -7,6 +7,7 @@
 import { createAuditKeys } from '../src/audit/auditKeys';
 import { verifyAccessChain } from '../src/audit/verifyAccessChain';
 import { decodeKey } from '../src/config/GatewayConfig';
+import { eventually } from '../src/__testUtils__/eventually';
 import { createTestDatabase, type TestDatabase } from '../src/__testUtils__/testDatabase';
 import { startTestGateway, TEST_AUDIT_KEY, type TestGateway } from '../src/__testUtils__/testGateway';
 import { createTestIssuer, type TestIssuer } from '../src/__testUtils__/testTokens';
@@ -406,11 +407,3 @@ describe('rate limit', () => {
   });
 });
 
-async function eventually(check: () => Promise<boolean>, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('condition not met in time');
-}

@@ -5,6 +5,7 @@
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { eventually } from '../src/__testUtils__/eventually';
 import { createTestDatabase, type TestDatabase } from '../src/__testUtils__/testDatabase';
 import { asAgency, startTestGateway, type TestGateway } from '../src/__testUtils__/testGateway';
 import { loadSdlCatalog } from '../src/server/startGateway';
@@ -29,14 +30,6 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-async function eventually(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('condition not met in time');
-}
 
 /** The source department of the environment datasets reads them without a grant. */
 const OWNER = asAgency('HZ-SSTHJJ');
