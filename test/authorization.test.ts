@@ -351,6 +351,12 @@ describe('the access record', () => {
     expect(await lastRecord()).toMatchObject({ agency: 'HZ-RSJ', outcome: 'FAILED', error_codes: ['BAD_USER_INPUT'], row_count: 0 });
   });
 
+  it('records an operation that does not even parse', async () => {
+    const r = await as(a, 'HZ-RSJ', ['consumer'], 'employer-check', `{ enterprise(uscc: "x") { name `);
+    expect(r.body.errors![0].extensions!.code).toBe('GRAPHQL_PARSE_FAILED');
+    expect(await lastRecord()).toMatchObject({ agency: 'HZ-RSJ', outcome: 'FAILED', error_codes: ['GRAPHQL_PARSE_FAILED'], operation_type: null, datasets: [] });
+  });
+
   it('gets exactly one record per operation: 100 concurrent queries → 100 records, one intact chain', async () => {
     const [{ n: before }] = await db.sql`SELECT count(*)::int AS n FROM access_record`;
     const headers = await issuer.headers('HZ-RSJ', ['consumer'], 'employer-check');
