@@ -15,15 +15,23 @@ import { decodeKey, type GatewayConfig } from '../config/GatewayConfig';
 
 const BLOCK = 64; // SHA-256 block size
 
+/**
+ * Data hashes (row keys, data-subject identifiers) keep the first 16 bytes of the HMAC
+ * (128 bits, as HMAC truncation allows, RFC 2104 §5): a Q2-sized read records hundreds of them,
+ * and their size is what the access record costs to write and index. Collisions among 2^64
+ * values would be needed before two identifiers were confused.
+ */
+export const DATA_HASH_BYTES = 16;
+
 export interface AuditKeys {
   /**
    * HMAC-SHA256 pads of the data key: HMAC(K, m) = sha256(outer || sha256(inner || m)),
    * with inner = K ⊕ 0x36…, outer = K ⊕ 0x5c…, so SQL can compute it with sha256() alone.
    */
   readonly dataPads: { inner: Buffer; outer: Buffer };
-  /** HMAC-SHA256 (hex) of a data-subject identifier, as the SQL side computes it. */
+  /** Data hash (DATA_HASH_BYTES of HMAC-SHA256, hex) of a data-subject identifier, as the SQL side computes it. */
   subjectHash(identifier: string): string;
-  /** HMAC-SHA256 (hex) of any text with the data key. */
+  /** Data hash (DATA_HASH_BYTES of HMAC-SHA256, hex) of any text with the data key. */
   dataHash(text: string): string;
   /** HMAC-SM3 (hex) of an operation's text and variables. */
   operationHash(text: string): string;
@@ -45,7 +53,7 @@ export function createAuditKeys(master: Buffer): AuditKeys {
   dataKey.copy(padded);
   const inner = Buffer.from(padded.map((b) => b ^ 0x36));
   const outer = Buffer.from(padded.map((b) => b ^ 0x5c));
-  const dataHash = (text: string) => createHmac('sha256', dataKey).update(text, 'utf8').digest('hex');
+  const dataHash = (text: string) => createHmac('sha256', dataKey).update(text, 'utf8').digest().subarray(0, DATA_HASH_BYTES).toString('hex');
   return {
     dataPads: { inner, outer },
     dataHash,

@@ -158,11 +158,20 @@ const INSERT_COLUMNS = `seq, at, request_id, agency, subject, purpose_code, purp
  * whatever the batch size (postgres.js prepares each distinct text on every connection), there
  * is no 65,535-parameter limit, and each row keeps its own array lengths (unnest of text[][]
  * could not). Timestamps go as ISO text: createSql's timestamptz serializer expects text.
+ *
+ * Two round trips on a reserved connection, because every request of the process waits for
+ * this: (1) BEGIN and the head's row lock in one simple-protocol message; (2) the insert and the
+ * head's move in one statement, with COMMIT pipelined behind it. Any failure rolls back.
  */
 async function writeBatch(sql: Sql, keys: AuditKeys, records: AccessRecordInput[]): Promise<void> {
-  await sql.begin(async (tx) => {
-    const [head] = await tx<{ seq: string; hash: string }[]>`
-      SELECT seq::text AS seq, hash FROM access_chain_head WHERE id = 1 FOR UPDATE`;
+  const conn = await sql.reserve();
+  let open = false;
+  try {
+    open = true;
+    const results = (await conn.unsafe(
+      'BEGIN; SELECT seq::text AS seq, hash FROM access_chain_head WHERE id = 1 FOR UPDATE',
+    ).simple()) as unknown as { seq: string; hash: string }[][];
+    const [head] = results[results.length - 1];
     if (!head) throw new Error('access_chain_head has no row id = 1 (is the database migrated?)');
     let seq = BigInt(head.seq);
     let prevHash = head.hash;
@@ -198,22 +207,33 @@ async function writeBatch(sql: Sql, keys: AuditKeys, records: AccessRecordInput[
       prevHash = hash;
       return row;
     });
-    await tx.unsafe(
-      `INSERT INTO access_record (${INSERT_COLUMNS})
-       SELECT ${INSERT_COLUMNS}
-         FROM jsonb_to_recordset($1::jsonb) AS r(
-           seq bigint, at timestamptz, request_id text, agency text, subject text, purpose_code text,
-           purpose_text text, operation_type text, operation_name text, operation_hash text,
-           grant_ids integer[], datasets text[], fields_returned text[], fields_denied text[], masking jsonb,
-           row_count integer, row_key_hashes text[], subject_hashes text[], outcome "AccessOutcome",
-           error_codes text[], prev_hash text, hash text)`,
+    const insert = conn.unsafe(
+      `WITH inserted AS (
+         INSERT INTO access_record (${INSERT_COLUMNS})
+         SELECT ${INSERT_COLUMNS}
+           FROM jsonb_to_recordset($1::jsonb) AS r(
+             seq bigint, at timestamptz, request_id text, agency text, subject text, purpose_code text,
+             purpose_text text, operation_type text, operation_name text, operation_hash text,
+             grant_ids integer[], datasets text[], fields_returned text[], fields_denied text[], masking jsonb,
+             row_count integer, row_key_hashes text[], subject_hashes text[], outcome "AccessOutcome",
+             error_codes text[], prev_hash text, hash text)
+         RETURNING 1)
+       UPDATE access_chain_head SET seq = $2::bigint, hash = $3 WHERE id = 1 AND (SELECT count(*) FROM inserted) = $4`,
       // As a postgres.js json parameter: a plain string would be JSON-encoded once more.
-      [tx.json(rows as unknown as postgres.JSONValue)],
+      [conn.json(rows as unknown as postgres.JSONValue), seq.toString(), prevHash, records.length] as never[],
       // Prepared once per connection: the text never changes.
       { prepare: true },
     );
-    await tx`UPDATE access_chain_head SET seq = ${seq.toString()}::bigint, hash = ${prevHash} WHERE id = 1`;
-  });
+    const commit = conn.unsafe('COMMIT');
+    // Both settle: an insert error makes COMMIT answer with a rollback, which is not an error.
+    const [ins] = await Promise.allSettled([insert, commit]);
+    if (ins.status === 'rejected') throw ins.reason;
+    await commit;
+    open = false;
+  } finally {
+    if (open) await conn.unsafe('ROLLBACK').catch(() => undefined);
+    conn.release();
+  }
 }
 
 // A lone UTF-16 surrogate would be stored as U+FFFD and then no longer match its hash.

@@ -7,6 +7,7 @@
  */
 import { getArgumentValues, type FieldNode, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
 import type { AccessView, DatasetAccess } from '../access/accessPolicy';
+import { DATA_HASH_BYTES } from '../audit/auditKeys';
 import type { Catalog, CatalogDataset, CatalogField, CatalogReference, MaskRule } from '../catalog/Catalog';
 import { keyFields } from '../catalog/Catalog';
 import { ForbiddenError, UserInputError } from '../errors';
@@ -171,11 +172,11 @@ function filtersCondition(ds: CatalogDataset, filters: FilterInput[] | null, ali
   return parts.length === 1 ? parts[0] : `(${parts.map((p) => `(${p})`).join(' OR ')})`;
 }
 
-/** HMAC-SHA256 (hex) of a text expression, computed by PostgreSQL with the audit pads. */
+/** Data hash (truncated HMAC-SHA256, hex; auditKeys.ts) of a text expression, computed by PostgreSQL with the audit pads. */
 function hmacSql(textExpr: string, params: Params, pads: { inner: Buffer; outer: Buffer }): string {
   const inner = params.once('audit:inner', pads.inner, 'bytea');
   const outer = params.once('audit:outer', pads.outer, 'bytea');
-  return `encode(sha256(${outer} || sha256(${inner} || convert_to(${textExpr}, 'UTF8'))), 'hex')`;
+  return `encode(substring(sha256(${outer} || sha256(${inner} || convert_to(${textExpr}, 'UTF8'))) FROM 1 FOR ${DATA_HASH_BYTES}), 'hex')`;
 }
 
 /** json_build_array(key hash, subject hashes…) of a row (see auditKeys.ts for the texts hashed). */

@@ -121,9 +121,13 @@ export async function startGateway(config: GatewayConfig, log: Logger, options: 
     const auditKeys = await loadAuditKeys(config);
     const grants = await createGrantStore(sql, log);
     stops.push(() => grants.stop());
-    const accessRecords = createAccessRecordWriter(sql, auditKeys, log);
+    // The access record and the rate limit get their own small pool: every request waits for
+    // them, so they must never queue behind the data queries for a connection.
+    const controlSql = createSql(db.url, { max: 2, applicationName: 'hz-share-gateway access' });
+    stops.push(() => controlSql.end({ timeout: 5 }));
+    const accessRecords = createAccessRecordWriter(controlSql, auditKeys, log);
     stops.push(() => accessRecords.close());
-    const rateLimiter = createRateLimiter(sql, { limit: config.access.enforce ? config.limits.ratePerAgency : 0, windowSeconds: config.limits.rateWindowSeconds, log });
+    const rateLimiter = createRateLimiter(controlSql, { limit: config.access.enforce ? config.limits.ratePerAgency : 0, windowSeconds: config.limits.rateWindowSeconds, log });
     stops.push(() => rateLimiter.close());
     const services: GatewayServices = { ...base, catalog, tokens, grants, auditKeys, accessRecords, rateLimiter };
 

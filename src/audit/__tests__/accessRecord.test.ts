@@ -11,7 +11,7 @@ import pino from 'pino';
 import { createSql, type Sql } from '../../db/createSql';
 import { createTestDatabase, type TestDatabase } from '../../__testUtils__/testDatabase';
 import type { AccessRecordInput } from '../AccessRecord';
-import { createAuditKeys } from '../auditKeys';
+import { createAuditKeys, DATA_HASH_BYTES } from '../auditKeys';
 import { canonicalRecordText, createAccessRecordWriter, GENESIS_HASH } from '../createAccessRecordWriter';
 import { verifyAccessChain } from '../verifyAccessChain';
 
@@ -254,13 +254,18 @@ describe('createAccessRecordWriter', () => {
       expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 11 });
     }));
 
-  it('rejects appends when its pool has ended, and after close()', () =>
+  it('rejects appends when the database refuses them, and after close()', () =>
     withDb(async (db) => {
-      const pool = createSql(db.url, { max: 2 });
+      const pool = createSql(db.url, { max: 1 });
       const writer = createAccessRecordWriter(pool, keys, silent);
       await writer.append(record(0));
+      await db.sql`ALTER TABLE access_chain_head RENAME TO access_chain_head_away`;
+      try {
+        await expect(writer.append(record(1))).rejects.toThrow(/could not be written/);
+      } finally {
+        await db.sql`ALTER TABLE access_chain_head_away RENAME TO access_chain_head`;
+      }
       await pool.end();
-      await expect(writer.append(record(1))).rejects.toThrow(/could not be written/);
       await writeChain(db.sql, 2);
       expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 3 });
 
@@ -401,13 +406,15 @@ describe('npm run audit:verify', () => {
 });
 
 describe('subjectHash', () => {
-  it('equals the HMAC PostgreSQL computes with the pads', () =>
+  it('equals the (truncated) HMAC PostgreSQL computes with the pads, and the standard HMAC', () =>
     withDb(async (db) => {
       const { inner, outer } = keys.dataPads;
       for (const v of ['11010519491231002x', ' 11010519491231002X ', '441302199001011234']) {
         const [{ h }] = await db.sql`
           SELECT encode(sha256(${outer}::bytea || sha256(${inner}::bytea || convert_to(upper(btrim(${v}::text)), 'UTF8'))), 'hex') AS h`;
-        expect(keys.subjectHash(v)).toBe(h);
+        // The stored hash is the HMAC's first DATA_HASH_BYTES bytes.
+        expect(keys.subjectHash(v)).toBe(h.slice(0, 2 * DATA_HASH_BYTES));
+        expect(h.slice(0, 2 * DATA_HASH_BYTES)).toHaveLength(32);
       }
       expect(keys.subjectHash('11010519491231002x')).toBe(keys.subjectHash('11010519491231002X'));
     }));
