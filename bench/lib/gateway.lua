@@ -2,7 +2,10 @@
 -- with ONE difference, the key scheme of {{uscc}}. Request building, randomness and the
 -- WRK_RESULT line are the same code, so the measurement is identical.
 --   BENCH_QUERY_FILE  path to {"query": ..., "variables": {...}} (required)
---   BENCH_TOKEN       optional bearer token -> "Authorization: Bearer <token>"
+--   BENCH_TOKEN       bearer token -> "Authorization: Bearer <token>" on every request, read once
+--                     in init(). run.sh exports it from its TOKEN argument; bench/run-all.sh passes
+--                     the consuming agency's token (HZ-GAJ, purpose claim bench-q) for the case
+--                     `gateway` (access path on) and none for `gateway-noaccess` (access path off).
 -- Placeholders substituted on every request:
 --   {{uscc}}      a random existing enterprise key: enterpriseUscc(i) of src/demo/syntheticData.ts,
 --                 i uniform in 1..BENCH_ENTERPRISES (default 1,000,000). The shared script's

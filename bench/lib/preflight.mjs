@@ -1,6 +1,9 @@
 // The shared harness's lib/preflight.mjs (../shared/bench/lib/preflight.mjs) with the gateway's
-// key scheme: one request built like lib/gateway.lua does; exit 1 unless the reply is HTTP 200
-// with `data`, no `errors` and no null root field, so a run never measures fast error replies.
+// key scheme: one request built like lib/gateway.lua does (same bearer token); exit 1 unless the
+// reply is HTTP 200 with `data`, no `errors` at all, no null root field and no empty `nodes`
+// list, so a run never measures fast error replies. With the access path on, a field outside the
+// grant comes back as null with a FORBIDDEN error, a missing grant or purpose as an error, a
+// missing or bad token as 401, the rate limit as 429: each fails here. Masked values are fine.
 // usage: node preflight.mjs URL QUERY_FILE [TOKEN]
 import { readFileSync } from 'node:fs';
 import { enterpriseUscc } from './uscc.mjs';
@@ -15,11 +18,19 @@ const res = await fetch(url, { method: 'POST', headers, body });
 const text = await res.text();
 let json;
 try { json = JSON.parse(text); } catch { json = null; }
-const ok = res.status === 200 && json && json.data && !json.errors &&
-  Object.values(json.data).every((v) => v !== null);
-if (!ok) {
-  console.error(`preflight FAILED: HTTP ${res.status} ${text.slice(0, 500)}`);
+const problems = [];
+if (res.status !== 200) problems.push(`HTTP ${res.status}`);
+if (!json?.data) problems.push('no data');
+if (json?.errors) {
+  const list = Array.isArray(json.errors) ? json.errors : [json.errors];
+  problems.push(`${list.length} error(s): ${list.slice(0, 3).map((e) => `[${e.extensions?.code ?? '?'}${e.path ? ` at ${e.path.join('.')}` : ''}] ${e.message}`).join(' | ')}`);
+}
+for (const [k, v] of Object.entries(json?.data ?? {})) {
+  if (v === null) problems.push(`${k} is null`);
+  else if (Array.isArray(v?.nodes) && v.nodes.length === 0) problems.push(`${k}.nodes is empty`);
+}
+if (problems.length) {
+  console.error(`preflight FAILED: ${problems.join('; ')}; reply: ${text.slice(0, 500)}`);
   process.exit(1);
 }
 console.log(`preflight ok: HTTP 200, ${Buffer.byteLength(text)} bytes`);
-
