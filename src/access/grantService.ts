@@ -122,7 +122,7 @@ function snapshotOf(r: GrantRecord) {
   };
 }
 
-function datasetOf(catalog: Catalog, code: string): CatalogDataset {
+export function datasetOf(catalog: Catalog, code: string): CatalogDataset {
   const ds = catalog.datasets.find((d) => d.code === code);
   if (!ds) throw new NotFoundError(`no published dataset has resource code ${code}`);
   return ds;
@@ -132,7 +132,7 @@ function datasetOf(catalog: Catalog, code: string): CatalogDataset {
  * The fields a grant covers: the requested ones plus the key fields, each checked.
  * @throws UserInputError for an unknown field; ForbiddenError for a NOT_SHARED one.
  */
-function checkedFields(ds: CatalogDataset, requested: string[]): string[] {
+export function checkedFields(ds: CatalogDataset, requested: string[]): string[] {
   if (!requested.length) throw new UserInputError('fields: name at least one field of the dataset');
   const unknown = requested.filter((n) => !ds.fields.some((f) => f.name === n));
   if (unknown.length) {
@@ -149,7 +149,7 @@ function checkedFields(ds: CatalogDataset, requested: string[]): string[] {
   return ds.fields.filter((f) => names.has(f.name)).map((f) => f.name);
 }
 
-function checkPurpose(code: string, text: string): void {
+export function checkPurpose(code: string, text: string): void {
   if (!PURPOSE_CODE.test(code)) {
     throw new UserInputError('purposeCode: 2–64 letters, digits, ".", "_", ":" or "-", starting with a letter or digit (it is sent as the X-Purpose header)');
   }
@@ -196,56 +196,76 @@ function checkPeriod(from: Date, until: Date | null | undefined): void {
   if (until && !(until.getTime() > from.getTime())) throw new UserInputError('validUntil: must be after validFrom');
 }
 
-async function departmentId(prisma: Prisma, code: string): Promise<number> {
+export async function departmentId(prisma: Prisma, code: string): Promise<number> {
   const d = await prisma.department.findUnique({ where: { code }, select: { id: true } });
   if (!d) throw new NotFoundError(`no department has code ${code}`);
   return d.id;
 }
 
-async function datasetId(prisma: Prisma, code: string): Promise<number> {
+export async function datasetId(prisma: Prisma, code: string): Promise<number> {
   const d = await prisma.dataset.findUnique({ where: { code }, select: { id: true } });
   if (!d) throw new NotFoundError(`no published dataset has resource code ${code}`);
   return d.id;
 }
 
-async function createGrant(
-  deps: GrantDeps,
-  actor: GrantActor,
-  data: { agency: string; ds: CatalogDataset; fields: string[]; clearFields: string[]; input: GrantInput; basis: 'UNCONDITIONAL' | 'ISSUED' },
+/** What a new grant holds, checked by the caller. */
+export interface NewGrant {
+  agency: string;
+  ds: CatalogDataset;
+  fields: string[];
+  clearFields: string[];
+  input: GrantInput;
+  basis: 'UNCONDITIONAL' | 'ISSUED';
+}
+
+/**
+ * Inserts a grant and its first event inside the caller's transaction, and notifies every
+ * gateway on commit (share requests create grants in the same transaction as their decision).
+ */
+export async function insertGrant(
+  tx: PrismaNamespace.TransactionClient,
+  ids: { agencyId: number; datasetId: number },
+  by: string,
+  data: NewGrant,
+  action: string,
 ): Promise<GrantRecord> {
-  const { prisma } = deps;
-  const validFrom = data.input.validFrom ?? new Date();
-  checkPeriod(validFrom, data.input.validUntil);
-  if (data.input.rowFilter) await checkRowFilter(deps.sql, data.ds, data.input.rowFilter);
-  const [agencyId, dsId] = await Promise.all([departmentId(prisma, data.agency), datasetId(prisma, data.ds.code)]);
-  const by = `${actor.agency}/${actor.subject}`;
-  const created = await prisma.$transaction(async (tx) => {
-    const g = await tx.grant.create({
-      data: {
-        agencyId,
-        datasetId: dsId,
-        kind: 'READ',
-        fields: data.fields,
-        clearFields: data.clearFields,
-        purposeCode: data.input.purposeCode,
-        purposeText: data.input.purposeText.trim(),
-        legalBasis: data.input.legalBasis?.trim() || null,
-        rowFilter: (data.input.rowFilter ?? undefined) as PrismaNamespace.InputJsonValue | undefined,
-        validFrom,
-        validUntil: data.input.validUntil ?? null,
-        basis: data.basis,
-        issuedBy: by,
-      },
-      include: grantInclude,
-    });
-    const record = toRecord(g);
-    await tx.grantEvent.create({
-      data: { grantId: g.id, action: data.basis === 'UNCONDITIONAL' ? 'GRANTED_ON_APPLICATION' : 'ISSUED', actor: by, after: snapshotOf(record) as never },
-    });
-    await tx.$executeRaw`SELECT pg_notify(${GRANT_CHANNEL}, ${data.agency})`;
-    return record;
+  const g = await tx.grant.create({
+    data: {
+      agencyId: ids.agencyId,
+      datasetId: ids.datasetId,
+      kind: 'READ',
+      fields: data.fields,
+      clearFields: data.clearFields,
+      purposeCode: data.input.purposeCode,
+      purposeText: data.input.purposeText.trim(),
+      legalBasis: data.input.legalBasis?.trim() || null,
+      rowFilter: (data.input.rowFilter ?? undefined) as PrismaNamespace.InputJsonValue | undefined,
+      validFrom: data.input.validFrom ?? new Date(),
+      validUntil: data.input.validUntil ?? null,
+      basis: data.basis,
+      issuedBy: by,
+    },
+    include: grantInclude,
   });
-  return created;
+  const record = toRecord(g);
+  await tx.grantEvent.create({ data: { grantId: g.id, action, actor: by, after: snapshotOf(record) as never } });
+  await tx.$executeRaw`SELECT pg_notify(${GRANT_CHANNEL}, ${data.agency})`;
+  return record;
+}
+
+/** Checks a new grant's period and row restriction (against the database). */
+export async function checkGrantInput(deps: GrantDeps, ds: CatalogDataset, input: GrantInput): Promise<void> {
+  checkPeriod(input.validFrom ?? new Date(), input.validUntil);
+  if (input.rowFilter) await checkRowFilter(deps.sql, ds, input.rowFilter);
+}
+
+async function createGrant(deps: GrantDeps, actor: GrantActor, data: NewGrant): Promise<GrantRecord> {
+  await checkGrantInput(deps, data.ds, data.input);
+  const [agencyId, dsId] = await Promise.all([departmentId(deps.prisma, data.agency), datasetId(deps.prisma, data.ds.code)]);
+  const by = `${actor.agency}/${actor.subject}`;
+  return deps.prisma.$transaction((tx) =>
+    insertGrant(tx, { agencyId, datasetId: dsId }, by, data, data.basis === 'UNCONDITIONAL' ? 'GRANTED_ON_APPLICATION' : 'ISSUED'),
+  );
 }
 
 /**

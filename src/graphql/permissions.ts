@@ -53,6 +53,7 @@ const STATIC_QUERY_RULES: Record<string, 'public' | 'identified'> = {
   deliveries: 'identified',
   datasetVersions: 'identified',
   grants: 'identified',
+  shareRequests: 'identified',
   accessRecords: 'identified',
   subjectAccessReport: 'identified',
 };

@@ -6,6 +6,7 @@ import type { GatewayConfig } from '../config/GatewayConfig';
 import type { Prisma } from '../db/createPrisma';
 import type { Sql } from '../db/createSql';
 import type { TokenVerifier } from '../auth/createTokenVerifier';
+import type { WorkingDayCalendar } from '../calendar/workingDays';
 import type { CatalogRuntime } from './createCatalogRuntime';
 import type { RateLimiter } from './rateLimiter';
 
@@ -21,4 +22,6 @@ export interface GatewayServices {
   auditKeys: AuditKeys;
   accessRecords: AccessRecordWriter;
   rateLimiter: RateLimiter;
+  /** Working days (statutory holidays and 调休) for deadlines. */
+  calendar: WorkingDayCalendar;
 }

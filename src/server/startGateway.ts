@@ -15,6 +15,7 @@ import { createGrantStore } from '../access/grantStore';
 import { loadAuditKeys } from '../audit/auditKeys';
 import { createAccessRecordWriter } from '../audit/createAccessRecordWriter';
 import { createRateLimiter } from './rateLimiter';
+import { WorkingDayCalendar } from '../calendar/workingDays';
 import { createEmbeddedDatabase } from '../db/createEmbeddedDatabase';
 import { createPrisma } from '../db/createPrisma';
 import { createSql } from '../db/createSql';
@@ -129,7 +130,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, options: 
     stops.push(() => accessRecords.close());
     const rateLimiter = createRateLimiter(controlSql, { limit: config.access.enforce ? config.limits.ratePerAgency : 0, windowSeconds: config.limits.rateWindowSeconds, log });
     stops.push(() => rateLimiter.close());
-    const services: GatewayServices = { ...base, catalog, tokens, grants, auditKeys, accessRecords, rateLimiter };
+    const services: GatewayServices = { ...base, catalog, tokens, grants, auditKeys, accessRecords, rateLimiter, calendar: WorkingDayCalendar.bundled() };
 
     if (!config.database.url && config.demo.loadOnEmptyDatabase && (db.embeddedCreated || (await isDatabaseEmpty(sql)))) {
       log.info('empty embedded database: loading the synthetic demo rows');
