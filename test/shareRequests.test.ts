@@ -7,7 +7,7 @@ import { addWorkingDays, WorkingDayCalendar } from '../src/calendar/workingDays'
 import { createTestDatabase, type TestDatabase } from '../src/__testUtils__/testDatabase';
 import { startTestGateway, type TestGateway } from '../src/__testUtils__/testGateway';
 import { createTestIssuer, type TestIssuer } from '../src/__testUtils__/testTokens';
-import { enterprises } from '../src/demo/syntheticData';
+import { enterprises, householdRegistrations } from '../src/demo/syntheticData';
 import { approveShareRequest, requestShare } from '../src/workflow/shareRequests';
 
 jest.setTimeout(60_000);
@@ -187,5 +187,57 @@ describe('deadlines in working days (Asia/Shanghai; the event day is not counted
     });
     expect(r.dueProvisional).toBe(true);
     expect(r.answerDueAt!.getTime()).toBe(new Date('2027-03-04T23:59:59.999+08:00').getTime());
+  });
+});
+
+describe('verification (核实比对, R10)', () => {
+  const HOUSEHOLD = '3.44.13.003/00000001';
+  const people = [...householdRegistrations(10, 4)];
+  const VERIFY = `query($k: JSONObject!, $c: JSONObject!) { verify(datasetCode: "${HOUSEHOLD}", key: $k, claims: $c) { record results { field result } } }`;
+  const verify = (key: Record<string, unknown>, claims: Record<string, unknown>, purpose = 'id-check') =>
+    call<{ verify: { record: string; results: { field: string; result: string }[] } }>('HZ-RSJ', ['consumer'], VERIFY, { k: key, c: claims }, purpose);
+
+  beforeAll(async () => {
+    const r = await call<{ deliverRows: { status: string } }>('HZ-GAJ', ['consumer'], `mutation($rows: [JSONObject!]!) { deliverRows(dataset: "${HOUSEHOLD}", rows: $rows) { status } }`, { rows: people });
+    expect(r.body.data?.deliverRows.status).toBe('ACCEPTED');
+  });
+
+  it('needs a verification grant, requested like a share request (NOT_SHARED fields included) and approved by the source department', async () => {
+    const before = await verify({ recordNo: people[0].recordNo }, { idNumber: people[0].idNumber });
+    expect(before.body.errors![0]).toMatchObject({ extensions: { code: 'FORBIDDEN' }, message: expect.stringMatching(/requestShare\(kind: VERIFY\).*HZ-GAJ/) });
+    const r = await request({ kind: 'VERIFY', datasetCode: HOUSEHOLD, fields: ['idNumber', 'name'], purposeCode: 'id-check' });
+    expect(r.status).toBe('PENDING');
+    const a = await call<{ approveShareRequest: Req }>('HZ-GAJ', ['source_approver'], `mutation { approveShareRequest(id: ${r.id}) { ${FIELDS} } }`);
+    expect(a.body.data!.approveShareRequest.status).toBe('FULFILLED');
+  });
+
+  it('answers MATCH / NO_MATCH per claim, NOT_FOUND for an unknown record, and never a value', async () => {
+    const p = people[1];
+    const r = await verify({ recordNo: p.recordNo }, { idNumber: ` ${p.idNumber.toLowerCase()} `, name: `${p.name}X` });
+    expect(r.body.errors).toBeUndefined();
+    expect(r.body.data!.verify).toEqual({ record: 'FOUND', results: [{ field: 'idNumber', result: 'MATCH' }, { field: 'name', result: 'NO_MATCH' }] });
+    expect(JSON.stringify(r.body)).not.toContain(p.name);
+    const none = await verify({ recordNo: 'NO-SUCH-RECORD' }, { idNumber: p.idNumber });
+    expect(none.body.data!.verify).toEqual({ record: 'NOT_FOUND', results: [] });
+    const rec = (await db.sql`SELECT * FROM access_record WHERE fields_returned @> ARRAY[${`${HOUSEHOLD}#idNumber:verify`}]::text[] ORDER BY seq`)[0];
+    expect(rec).toMatchObject({ agency: 'HZ-RSJ', purpose_code: 'id-check', outcome: 'OK', row_count: 1 });
+    expect(JSON.stringify(rec)).not.toContain(p.idNumber);
+  });
+
+  it('does not let a verification grant read the values', async () => {
+    const q = await call('HZ-RSJ', ['consumer'], `query($k: String!) { householdRegistration(recordNo: $k) { idNumber } }`, { k: people[1].recordNo }, 'id-check');
+    expect(q.body.errors![0].extensions!.code).toBe('FORBIDDEN');
+  });
+
+  it('stops enumeration: a few different claims per field and record, repeats allowed', async () => {
+    const key = { recordNo: people[2].recordNo };
+    for (let i = 0; i < 5; i++) expect((await verify(key, { name: `猜测${i}` })).body.data!.verify.results[0].result).toBe('NO_MATCH');
+    const sixth = await verify(key, { name: '猜测5' });
+    expect(sixth.body.errors![0]).toMatchObject({ extensions: { code: 'RATE_LIMITED' }, message: expect.stringMatching(/at most 5 different values/) });
+    expect((await verify(key, { name: '猜测0' })).body.errors).toBeUndefined();
+    // Another record is not affected.
+    expect((await verify({ recordNo: people[3].recordNo }, { name: people[3].name })).body.data!.verify.results[0].result).toBe('MATCH');
+    const [{ n }] = await db.sql`SELECT count(*)::int AS n FROM verification_attempt WHERE claim_hash LIKE '%猜%'`;
+    expect(n).toBe(0); // claims are kept as keyed hashes only
   });
 });

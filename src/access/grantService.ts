@@ -132,13 +132,14 @@ export function datasetOf(catalog: Catalog, code: string): CatalogDataset {
  * The fields a grant covers: the requested ones plus the key fields, each checked.
  * @throws UserInputError for an unknown field; ForbiddenError for a NOT_SHARED one.
  */
-export function checkedFields(ds: CatalogDataset, requested: string[]): string[] {
+export function checkedFields(ds: CatalogDataset, requested: string[], kind: 'READ' | 'VERIFY' = 'READ'): string[] {
   if (!requested.length) throw new UserInputError('fields: name at least one field of the dataset');
   const unknown = requested.filter((n) => !ds.fields.some((f) => f.name === n));
   if (unknown.length) {
     throw new UserInputError(`fields: ${ds.code} (${ds.name}) has no field ${unknown.join(', ')}; its fields are ${ds.fields.map((f) => f.name).join(', ')}`);
   }
-  const notShared = ds.fields.filter((f) => requested.includes(f.name) && f.shareClass === 'NOT_SHARED');
+  // Verification never reads a value (R10): any field may be verified.
+  const notShared = kind === 'VERIFY' ? [] : ds.fields.filter((f) => requested.includes(f.name) && f.shareClass === 'NOT_SHARED');
   if (notShared.length) {
     throw new ForbiddenError(
       `${notShared.map((f) => `${f.name} (${f.label})`).join(', ')} of ${ds.code} is NOT_SHARED (不予共享): it can never be granted for reading; ask the source department ${ds.departmentCode} for verification (核实比对) instead`,
@@ -216,6 +217,8 @@ export interface NewGrant {
   clearFields: string[];
   input: GrantInput;
   basis: 'UNCONDITIONAL' | 'ISSUED';
+  /** READ (default) or VERIFY. */
+  kind?: 'READ' | 'VERIFY';
 }
 
 /**
@@ -233,7 +236,7 @@ export async function insertGrant(
     data: {
       agencyId: ids.agencyId,
       datasetId: ids.datasetId,
-      kind: 'READ',
+      kind: data.kind ?? 'READ',
       fields: data.fields,
       clearFields: data.clearFields,
       purposeCode: data.input.purposeCode,

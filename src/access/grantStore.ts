@@ -34,6 +34,8 @@ export interface GrantStore {
   agencyGrants(agency: string): Promise<readonly ActiveGrant[]>;
   /** READ grants of `agency` for `purposeCode` valid at `at`. */
   readGrants(agency: string, purposeCode: string, at?: Date): Promise<ActiveGrant[]>;
+  /** VERIFY grants of `agency` for `purposeCode` valid at `at` (R10). */
+  verifyGrants(agency: string, purposeCode: string, at?: Date): Promise<ActiveGrant[]>;
   /** Drops the cache (all agencies, or one). */
   invalidate(agency?: string): void;
   stop(): Promise<void>;
@@ -113,6 +115,10 @@ export async function createGrantStore(sql: Sql, log: Logger, opts: { ttlMs?: nu
     async readGrants(agency, purposeCode, at = new Date()) {
       const all = await agencyGrants(agency);
       return all.filter((g) => g.kind === 'READ' && g.purposeCode === purposeCode && isValidAt(g, at));
+    },
+    async verifyGrants(agency, purposeCode, at = new Date()) {
+      const all = await agencyGrants(agency);
+      return all.filter((g) => g.kind === 'VERIFY' && g.purposeCode === purposeCode && isValidAt(g, at));
     },
     invalidate(agency) {
       if (agency) cache.delete(agency);

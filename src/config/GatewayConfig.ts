@@ -84,6 +84,14 @@ export const gatewayConfigSchema = z
          */
         ratePerAgency: z.number().int().min(0).max(100_000_000).default(1200),
         rateWindowSeconds: z.number().int().min(1).max(86_400).default(60),
+        /**
+         * Verification (R10) against enumeration: different values one agency may claim for one
+         * field of one record within `verifyWindowHours`; more are refused.
+         */
+        verifyDistinctClaims: z.number().int().min(1).max(1000).default(5),
+        verifyWindowHours: z.number().int().min(1).max(24 * 366).default(24),
+        /** Rows in one batch verification upload. */
+        verifyBatchRows: z.number().int().min(1).max(1_000_000).default(10_000),
       })
       .strict()
       .prefault({}),

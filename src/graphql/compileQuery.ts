@@ -180,7 +180,7 @@ function hmacSql(textExpr: string, params: Params, pads: { inner: Buffer; outer:
 }
 
 /** json_build_array(key hash, subject hashes…) of a row (see auditKeys.ts for the texts hashed). */
-function auditHashes(ds: CatalogDataset, alias: string, params: Params, pads: { inner: Buffer; outer: Buffer }): string {
+export function auditHashes(ds: CatalogDataset, alias: string, params: Params, pads: { inner: Buffer; outer: Buffer }): string {
   const code = params.once(`audit:code:${ds.code}`, ds.code, 'text');
   const keyText = `${code} || chr(31) || concat_ws(chr(31), ${keyFields(ds).map((k) => `${alias}.${quoteIdent(columnName(k.name))}::text`).join(', ')})`;
   const parts = [hmacSql(keyText, params, pads)];

@@ -54,6 +54,7 @@ const STATIC_QUERY_RULES: Record<string, 'public' | 'identified'> = {
   datasetVersions: 'identified',
   grants: 'identified',
   shareRequests: 'identified',
+  verify: 'identified',
   accessRecords: 'identified',
   subjectAccessReport: 'identified',
 };

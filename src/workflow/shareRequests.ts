@@ -42,6 +42,8 @@ export const ANSWER_WORKING_DAYS = 2;
 export const FULFIL_WORKING_DAYS = 3;
 
 export interface ShareRequestInput extends GrantInput {
+  /** READ (default): share the fields; VERIFY: only verify claimed values against them (R10). */
+  kind?: 'READ' | 'VERIFY' | null;
   /** 使用场景 */
   scenario: string;
   legalBasis: string;
@@ -58,6 +60,7 @@ export interface ShareRequestRecord {
   id: number;
   agency: string;
   datasetCode: string;
+  kind: 'READ' | 'VERIFY';
   fields: string[];
   purposeCode: string;
   purposeText: string;
@@ -98,6 +101,7 @@ function toRecord(r: Row): ShareRequestRecord {
     id: r.id,
     agency: r.agency.code,
     datasetCode: r.dataset.code,
+    kind: r.kind,
     fields: r.fields,
     purposeCode: r.purposeCode,
     purposeText: r.purposeText,
@@ -134,7 +138,9 @@ export async function requestShare(deps: WorkflowDeps, catalog: Catalog, actor: 
   checkPurpose(input.purposeCode, input.purposeText);
   if (!input.scenario?.trim()) throw new UserInputError('scenario: describe the usage scenario (使用场景)');
   if (!input.legalBasis?.trim()) throw new UserInputError('legalBasis: cite the legal basis of the duty the data serves (PIPL art. 34)');
-  const fields = checkedFields(ds, input.fields);
+  const kind = input.kind ?? 'READ';
+  if (kind !== 'READ' && kind !== 'VERIFY') throw new UserInputError('kind: READ (share the fields) or VERIFY (verify claimed values only)');
+  const fields = checkedFields(ds, input.fields, kind);
   await checkGrantInput(deps, ds, input);
   const unconditional = ds.fields.filter((f) => fields.includes(f.name)).every((f) => f.shareClass === 'UNCONDITIONAL');
   const now = deps.now?.() ?? new Date();
@@ -145,6 +151,7 @@ export async function requestShare(deps: WorkflowDeps, catalog: Catalog, actor: 
       data: {
         agencyId,
         datasetId: dsId,
+        kind,
         fields,
         purposeCode: input.purposeCode,
         purposeText: input.purposeText.trim(),
@@ -162,7 +169,7 @@ export async function requestShare(deps: WorkflowDeps, catalog: Catalog, actor: 
     });
     await tx.shareRequestEvent.create({ data: { shareRequestId: r.id, action: 'REQUESTED', toStatus: 'PENDING', actor: by(actor), at: now } });
     if (unconditional) {
-      const g = await insertGrant(tx, { agencyId, datasetId: dsId }, by(actor), { agency: actor.agency, ds, fields, clearFields: [], input, basis: 'UNCONDITIONAL' }, 'GRANTED_ON_APPLICATION');
+      const g = await insertGrant(tx, { agencyId, datasetId: dsId }, by(actor), { agency: actor.agency, ds, fields, clearFields: [], input, basis: 'UNCONDITIONAL', kind }, 'GRANTED_ON_APPLICATION');
       await tx.shareRequest.update({ where: { id: r.id }, data: { grantId: g.id, decidedAt: now, decidedBy: 'platform (R8: unconditional)' } });
       await tx.shareRequestEvent.create({
         data: { shareRequestId: r.id, action: 'GRANTED', fromStatus: 'PENDING', toStatus: 'GRANTED', actor: 'platform', reason: 'UNCONDITIONAL fields are granted on application (R8)', at: now },
@@ -220,7 +227,7 @@ export async function approveShareRequest(deps: WorkflowDeps, catalog: Catalog, 
   const ds = datasetOf(catalog, r.dataset.code);
   let fields = r.fields;
   if (change.fields) {
-    const narrowed = checkedFields(ds, change.fields);
+    const narrowed = checkedFields(ds, change.fields, r.kind);
     const wider = narrowed.filter((n) => !r.fields.includes(n));
     if (wider.length) throw new UserInputError(`fields: ${wider.join(', ')} were not requested; an approval can only narrow`);
     fields = narrowed;
@@ -249,7 +256,7 @@ export async function approveShareRequest(deps: WorkflowDeps, catalog: Catalog, 
     const decided = { decidedBy: by(actor), decidedAt: now, fields, rowFilter: (rowFilter ?? undefined) as PrismaNamespace.InputJsonValue | undefined, validUntil };
     if (inPlatform) {
       await transition(tx, id, ['PENDING'], 'FULFILLED', decided, { action: 'APPROVED', actor: by(actor), reason: change.comment, at: now });
-      const g = await insertGrant(tx, { agencyId: r.agencyId, datasetId: r.datasetId }, by(actor), { agency: r.agency.code, ds, fields, clearFields: [], input, basis: 'ISSUED' }, 'ISSUED_ON_REQUEST');
+      const g = await insertGrant(tx, { agencyId: r.agencyId, datasetId: r.datasetId }, by(actor), { agency: r.agency.code, ds, fields, clearFields: [], input, basis: 'ISSUED', kind: r.kind }, 'ISSUED_ON_REQUEST');
       await tx.shareRequest.update({ where: { id }, data: { grantId: g.id } });
     } else {
       await transition(tx, id, ['PENDING'], 'APPROVED', { ...decided, fulfilDueAt: fulfilDue!.due, dueProvisional: r.dueProvisional || fulfilDue!.provisional }, {
@@ -280,7 +287,7 @@ export async function fulfilShareRequest(deps: WorkflowDeps, catalog: Catalog, a
       validFrom: r.validFrom,
       validUntil: r.validUntil,
     };
-    const g = await insertGrant(tx, { agencyId: r.agencyId, datasetId: r.datasetId }, by(actor), { agency: r.agency.code, ds, fields: r.fields, clearFields: [], input, basis: 'ISSUED' }, 'ISSUED_ON_REQUEST');
+    const g = await insertGrant(tx, { agencyId: r.agencyId, datasetId: r.datasetId }, by(actor), { agency: r.agency.code, ds, fields: r.fields, clearFields: [], input, basis: 'ISSUED', kind: r.kind }, 'ISSUED_ON_REQUEST');
     await tx.shareRequest.update({ where: { id }, data: { grantId: g.id } });
   });
   return get(deps, id);

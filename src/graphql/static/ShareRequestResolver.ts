@@ -13,6 +13,7 @@ import {
   type WorkflowDeps,
 } from '../../workflow/shareRequests';
 import type { GrantActor } from '../../access/grantService';
+import { verifyRecord } from '../../workflow/verification';
 import type { RequestContext } from '../../server/RequestContext';
 import type { FilterInput } from '../compileQuery';
 import { GraphQLJSONObject } from './catalogTypes';
@@ -42,6 +43,7 @@ export class ShareRequestInfo {
   @Field(() => Int) id!: number;
   @Field(() => String, { description: 'Requesting department' }) agency!: string;
   @Field(() => String) datasetCode!: string;
+  @Field(() => String, { description: 'READ or VERIFY' }) kind!: string;
   @Field(() => [String]) fields!: string[];
   @Field(() => String) purposeCode!: string;
   @Field(() => String) purposeText!: string;
@@ -67,6 +69,8 @@ export class ShareRequestInfo {
 @InputType({ description: 'A share request: UNCONDITIONAL fields are granted at once, CONDITIONAL ones go to the source department.' })
 export class ShareRequestInput {
   @Field(() => String, { description: '信息资源代码' }) datasetCode!: string;
+  @Field(() => String, { nullable: true, description: 'READ (default): share the fields; VERIFY: verify claimed values only (核实比对, R10), NOT_SHARED fields included' })
+  kind?: 'READ' | 'VERIFY' | null;
   @Field(() => [String]) fields!: string[];
   @Field(() => String, { description: 'Purpose code (letters, digits, . _ : -), sent as X-Purpose when the grant is used' }) purposeCode!: string;
   @Field(() => String, { description: '用途: what the data is used for' }) purposeText!: string;
@@ -152,4 +156,34 @@ function actor(ctx: RequestContext, role?: Role): GrantActor {
 
 function toInfo(r: ShareRequestRecord): ShareRequestInfo {
   return { ...r, status: ShareRequestStatusGql[r.status] };
+}
+
+@ObjectType({ description: 'The answer for one claimed value: MATCH or NO_MATCH, never the value.' })
+class ClaimResultInfo {
+  @Field(() => String) field!: string;
+  @Field(() => String, { description: 'MATCH or NO_MATCH' }) result!: string;
+}
+
+@ObjectType({ description: '核实比对 (R10): whether the record exists and, per claim, whether it matches.' })
+class VerificationResultInfo {
+  @Field(() => String, { description: 'FOUND or NOT_FOUND' }) record!: string;
+  @Field(() => [ClaimResultInfo], { description: 'Empty when the record is NOT_FOUND' }) results!: ClaimResultInfo[];
+}
+
+/** Verification of claimed values (R10): workflow/verification.ts. */
+@Resolver()
+export class VerificationResolver {
+  @Query(() => VerificationResultInfo, {
+    description:
+      'Verifies claimed values of one record against the dataset (核实比对, R10), e.g. NOT_SHARED identity fields: MATCH / NO_MATCH per claim, or NOT_FOUND; never a value. Needs a VERIFY grant for the purpose in X-Purpose.',
+  })
+  async verify(
+    @Ctx() ctx: RequestContext,
+    @Arg('datasetCode', () => String) datasetCode: string,
+    @Arg('key', () => GraphQLJSONObject, { description: 'The record key, e.g. {"recordNo": "…"}' }) key: Record<string, unknown>,
+    @Arg('claims', () => GraphQLJSONObject, { description: 'Field → claimed value, e.g. {"idNumber": "…", "name": "…"}' }) claims: Record<string, unknown>,
+  ): Promise<VerificationResultInfo> {
+    const r = await verifyRecord(ctx, datasetCode, key, claims);
+    return { record: r.found ? 'FOUND' : 'NOT_FOUND', results: r.results };
+  }
 }
