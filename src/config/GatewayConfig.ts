@@ -135,6 +135,17 @@ export const gatewayConfigSchema = z
       })
       .strict()
       .prefault({}),
+    deadlines: z
+      .object({
+        /** A reminder goes to the department this many hours before a deadline. */
+        reminderBeforeHours: z.number().int().min(1).max(24 * 30).default(24),
+        /** When the deadline sweep runs (cron, Asia/Shanghai; pg-boss's finest step is a minute). */
+        sweepCron: z.string().min(9).default('* * * * *'),
+        /** Durable jobs (pg-boss) in this process; off only for tools that must not run them. */
+        jobs: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
     /**
      * Access record (R7): the secret key of its keyed hashes (row keys, data-subject
      * identifiers, operations) and of its hash chain. At least 32 bytes, base64 or hex.
@@ -224,6 +235,9 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; key: string; parse: Par
   { env: 'INTROSPECTION', key: 'server.introspection', parse: 'bool' },
   { env: 'RATE_LIMIT_PER_AGENCY', key: 'limits.ratePerAgency', parse: 'int' },
   { env: 'RATE_LIMIT_WINDOW_SECONDS', key: 'limits.rateWindowSeconds', parse: 'int' },
+  { env: 'DEADLINE_REMINDER_HOURS', key: 'deadlines.reminderBeforeHours', parse: 'int' },
+  { env: 'DEADLINE_SWEEP_CRON', key: 'deadlines.sweepCron', parse: 'string' },
+  { env: 'JOBS', key: 'deadlines.jobs', parse: 'bool' },
   { env: 'ACCESS_ENFORCE', key: 'access.enforce', parse: 'bool' },
   { env: 'AUDIT_HASH_KEY', key: 'audit.hashKey', parse: 'string' },
   { env: 'AUDIT_KEY_FILE', key: 'audit.keyFile', parse: 'string' },

@@ -55,6 +55,8 @@ const STATIC_QUERY_RULES: Record<string, 'public' | 'identified'> = {
   grants: 'identified',
   shareRequests: 'identified',
   verify: 'identified',
+  notifications: 'identified',
+  deadlineOverview: 'identified',
   accessRecords: 'identified',
   subjectAccessReport: 'identified',
 };

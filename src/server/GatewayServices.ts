@@ -7,6 +7,7 @@ import type { Prisma } from '../db/createPrisma';
 import type { Sql } from '../db/createSql';
 import type { TokenVerifier } from '../auth/createTokenVerifier';
 import type { WorkingDayCalendar } from '../calendar/workingDays';
+import type { Jobs } from '../jobs/createJobs';
 import type { CatalogRuntime } from './createCatalogRuntime';
 import type { RateLimiter } from './rateLimiter';
 
@@ -24,4 +25,6 @@ export interface GatewayServices {
   rateLimiter: RateLimiter;
   /** Working days (statutory holidays and 调休) for deadlines. */
   calendar: WorkingDayCalendar;
+  /** Durable jobs (absent when `deadlines.jobs` is off). */
+  jobs?: Jobs;
 }

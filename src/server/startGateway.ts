@@ -16,6 +16,7 @@ import { loadAuditKeys } from '../audit/auditKeys';
 import { createAccessRecordWriter } from '../audit/createAccessRecordWriter';
 import { createRateLimiter } from './rateLimiter';
 import { WorkingDayCalendar } from '../calendar/workingDays';
+import { createJobs } from '../jobs/createJobs';
 import { createEmbeddedDatabase } from '../db/createEmbeddedDatabase';
 import { createPrisma } from '../db/createPrisma';
 import { createSql } from '../db/createSql';
@@ -135,6 +136,12 @@ export async function startGateway(config: GatewayConfig, log: Logger, options: 
     if (!config.database.url && config.demo.loadOnEmptyDatabase && (db.embeddedCreated || (await isDatabaseEmpty(sql)))) {
       log.info('empty embedded database: loading the synthetic demo rows');
       await loadDemo(services, catalog.current()!.catalog);
+    }
+
+    if (config.deadlines.jobs) {
+      const jobs = await createJobs({ url: db.url, sql: controlSql, log, sweepCron: config.deadlines.sweepCron, reminderBeforeHours: config.deadlines.reminderBeforeHours });
+      services.jobs = jobs;
+      stops.push(() => jobs.stop());
     }
 
     const gateway = await createGateway(services);

@@ -14,6 +14,7 @@ import {
 } from '../../workflow/shareRequests';
 import type { GrantActor } from '../../access/grantService';
 import { verifyRecord } from '../../workflow/verification';
+import { deadlineOverview } from '../../workflow/deadlines';
 import type { RequestContext } from '../../server/RequestContext';
 import type { FilterInput } from '../compileQuery';
 import { GraphQLJSONObject } from './catalogTypes';
@@ -185,5 +186,43 @@ export class VerificationResolver {
   ): Promise<VerificationResultInfo> {
     const r = await verifyRecord(ctx, datasetCode, key, claims);
     return { record: r.found ? 'FOUND' : 'NOT_FOUND', results: r.results };
+  }
+}
+
+@ObjectType({ description: 'A message to your department: a deadline reminder or escalation.' })
+class NotificationInfo {
+  @Field(() => String) id!: string;
+  @Field(() => String, { description: 'REMINDER or ESCALATION' }) kind!: string;
+  @Field(() => String) subjectType!: string;
+  @Field(() => Int) subjectId!: number;
+  @Field(() => GraphQLISODateTime) dueAt!: Date;
+  @Field(() => String) message!: string;
+  @Field(() => GraphQLISODateTime) createdAt!: Date;
+}
+
+@ObjectType({ description: 'What one department owes: open obligations, due within 24 h, overdue.' })
+class DepartmentDeadlinesInfo {
+  @Field(() => String) department!: string;
+  @Field(() => Int) open!: number;
+  @Field(() => Int) dueSoon!: number;
+  @Field(() => Int) overdue!: number;
+  @Field(() => GraphQLISODateTime, { nullable: true }) nextDue!: Date | null;
+}
+
+/** Deadlines (issue 4, item 6): workflow/deadlines.ts, run by jobs/createJobs.ts. */
+@Resolver()
+export class DeadlineResolver {
+  @Query(() => [NotificationInfo], { description: 'Reminders and escalations addressed to your department, newest first.' })
+  async notifications(@Ctx() ctx: RequestContext, @Arg('limit', () => Int, { nullable: true }) limit?: number | null): Promise<NotificationInfo[]> {
+    const a = actor(ctx);
+    const rows = await ctx.services.prisma.notification.findMany({ where: { department: a.agency }, orderBy: { id: 'desc' }, take: Math.min(Math.max(limit ?? 100, 1), 1000) });
+    return rows.map((n) => ({ ...n, id: n.id.toString() }));
+  }
+
+  @Query(() => [DepartmentDeadlinesInfo], { description: 'The data authority’s overview of everything due and overdue, by department. Needs the authority role.' })
+  async deadlineOverview(@Ctx() ctx: RequestContext): Promise<DepartmentDeadlinesInfo[]> {
+    const a = actor(ctx, 'authority');
+    if (!catalogOf(ctx).departments.some((d) => d.code === a.agency && d.isAuthority)) throw new ForbiddenError('the deadline overview is for the data authority');
+    return deadlineOverview(ctx.services.sql);
   }
 }

@@ -1,0 +1,77 @@
+/**
+ * Deadlines enforced, not only displayed (issue 4, item 6): the deadline sweep, run every minute
+ * by a durable job (src/jobs/createJobs.ts), writes
+ * - a REMINDER to the department that owes an answer (the source department) once a deadline is
+ *   less than `deadlines.reminderBeforeHours` away, and
+ * - an ESCALATION to the data authority (and the department) once a deadline has passed,
+ * for share requests PENDING (answer due) and APPROVED (sharing due). Each notification exists
+ * at most once per department, kind, request and due date (unique index), so the sweep is
+ * idempotent: a retried or repeated run changes nothing. Pure SQL, one statement per kind.
+ */
+import type { Sql } from '../db/createSql';
+
+export interface SweepResult {
+  reminders: number;
+  escalations: number;
+}
+
+/** Open obligations with their due date and the department that owes them. */
+const OBLIGATIONS = `
+  SELECT r.id, r.status, src.code AS source, req.code AS requester, ds.code AS dataset,
+         CASE r.status WHEN 'PENDING' THEN r.answer_due_at ELSE r.fulfil_due_at END AS due,
+         CASE r.status WHEN 'PENDING' THEN '答复' ELSE '完成共享' END AS duty
+    FROM share_request r
+    JOIN dataset ds ON ds.id = r.dataset_id
+    JOIN department src ON src.id = ds.department_id
+    JOIN department req ON req.id = r.agency_id
+   WHERE (r.status = 'PENDING' AND r.answer_due_at IS NOT NULL) OR (r.status = 'APPROVED' AND r.fulfil_due_at IS NOT NULL)`;
+
+const fmtDue = `to_char(o.due AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI')`;
+
+export async function sweepDeadlines(sql: Sql, opts: { reminderBeforeHours: number; now?: Date }): Promise<SweepResult> {
+  const now = (opts.now ?? new Date()).toISOString();
+  const reminders = await sql.unsafe(
+    `INSERT INTO notification (department, kind, subject_type, subject_id, due_at, message)
+     SELECT o.source, 'REMINDER', 'share_request', o.id, o.due,
+            format('共享申请 #%s（%s → %s）须于 %s（北京时间）前%s。', o.id, o.requester, o.dataset, ${fmtDue}, o.duty)
+       FROM (${OBLIGATIONS}) o
+      WHERE o.due > $1::timestamptz AND o.due <= $1::timestamptz + make_interval(hours => $2::int)
+     ON CONFLICT DO NOTHING RETURNING id`,
+    [now, opts.reminderBeforeHours],
+  );
+  const escalations = await sql.unsafe(
+    `INSERT INTO notification (department, kind, subject_type, subject_id, due_at, message)
+     SELECT t.department, 'ESCALATION', 'share_request', o.id, o.due,
+            format('逾期：共享申请 #%s（%s → %s）应于 %s（北京时间）前%s，%s 尚未办理。', o.id, o.requester, o.dataset, ${fmtDue}, o.duty, o.source)
+       FROM (${OBLIGATIONS}) o
+       CROSS JOIN LATERAL (SELECT code AS department FROM department WHERE is_authority UNION SELECT o.source) t
+      WHERE o.due <= $1::timestamptz
+     ON CONFLICT DO NOTHING RETURNING id`,
+    [now],
+  );
+  return { reminders: reminders.length, escalations: escalations.length };
+}
+
+export interface DepartmentDeadlines {
+  department: string;
+  /** Open obligations (answers and sharing owed). */
+  open: number;
+  /** Due within the next 24 hours. */
+  dueSoon: number;
+  overdue: number;
+  /** Earliest due date among the open ones. */
+  nextDue: Date | null;
+}
+
+/** The data authority's overview: what every department owes, due soon and overdue. */
+export async function deadlineOverview(sql: Sql, now = new Date()): Promise<DepartmentDeadlines[]> {
+  const rows = await sql.unsafe<{ department: string; open: number; due_soon: number; overdue: number; next_due: string | null }[]>(
+    `SELECT o.source AS department, count(*)::int AS open,
+            count(*) FILTER (WHERE o.due > $1::timestamptz AND o.due <= $1::timestamptz + interval '24 hours')::int AS due_soon,
+            count(*) FILTER (WHERE o.due <= $1::timestamptz)::int AS overdue,
+            to_json(min(o.due))#>>'{}' AS next_due
+       FROM (${OBLIGATIONS}) o GROUP BY o.source ORDER BY overdue DESC, o.source`,
+    [now.toISOString()],
+  );
+  return rows.map((r) => ({ department: r.department, open: r.open, dueSoon: r.due_soon, overdue: r.overdue, nextDue: r.next_due ? new Date(r.next_due) : null }));
+}
