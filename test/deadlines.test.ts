@@ -111,3 +111,73 @@ describe('durable jobs (pg-boss)', () => {
     }
   });
 });
+
+describe('the working-day calendar at run time', () => {
+  let a: TestGateway;
+  let b: TestGateway;
+  beforeAll(async () => {
+    a = await startTestGateway(db.url, { JOBS: 'false' });
+    b = await startTestGateway(db.url, { JOBS: 'false', CATALOG_LOAD_ON_START: 'false' });
+  });
+  afterAll(async () => {
+    await a?.stop();
+    await b?.stop();
+  });
+
+  // A made-up 2027 schedule for the test (not the real notice): Fri 2027-02-05 off, Sat 2027-02-20 worked.
+  const schedule2027 = {
+    year: 2027,
+    papers: ['https://example.invalid/test-notice-2027'],
+    days: [
+      { name: '春节', date: '2027-02-05', isOffDay: true },
+      { name: '春节', date: '2027-02-06', isOffDay: true },
+      { name: '春节', date: '2027-02-07', isOffDay: true },
+      { name: '春节', date: '2027-02-08', isOffDay: true },
+      { name: '春节', date: '2027-02-09', isOffDay: true },
+      { name: '春节', date: '2027-02-10', isOffDay: true },
+      { name: '春节', date: '2027-02-11', isOffDay: true },
+      { name: '春节', date: '2027-02-20', isOffDay: false },
+    ],
+  };
+
+  it('warns the data authority once about a missing year; the authority loads it, open deadlines are recomputed, every gateway follows', async () => {
+    const catalog = a.services.catalog.current()!.catalog;
+    const before = a.services.calendar;
+    expect(before.years).toEqual([2024, 2025, 2026]);
+    // The job runs above (real time, late 2026) may have warned about 2027 already.
+    await db.sql`DELETE FROM notification WHERE kind = 'CALENDAR'`;
+    const r = await sweepDeadlines(db.sql, { reminderBeforeHours: 24, now: new Date('2027-02-03T09:00:00+08:00'), calendar: before });
+    expect(r.calendarWarnings).toBe(1);
+    expect((await sweepDeadlines(db.sql, { reminderBeforeHours: 24, now: new Date('2027-02-03T09:05:00+08:00'), calendar: before })).calendarWarnings).toBe(0);
+    const [warning] = await db.sql`SELECT department, message FROM notification WHERE kind = 'CALENDAR'`;
+    expect(warning).toMatchObject({ department: 'HZ-ZSJ', message: expect.stringMatching(/缺少 2027 年放假安排/) });
+
+    // Asked Thu 2027-02-04 without the 2027 schedule: provisional.
+    const asked = await requestShare({ ...a.services, now: () => new Date('2027-02-04T10:00:00+08:00') }, catalog, { agency: 'HZ-RSJ', subject: 'clerk' }, {
+      datasetCode: REAL_ESTATE, fields: ['location'], purposeCode: 'cal-2027', purposeText: '核验', scenario: '核验', legalBasis: '《不动产登记暂行条例》',
+    });
+    expect(asked.dueProvisional).toBe(true);
+    const provisionalDue = asked.answerDueAt!.toISOString();
+
+    const authority = asAgency('HZ-ZSJ', 'authority');
+    const bad = await a.graphql(`mutation($s: JSONObject!) { loadHolidayYear(schedule: $s) { year } }`, { s: { year: 2027, papers: [], days: [{ name: '', date: '2027-13-01', isOffDay: 'yes' }] } }, authority);
+    expect(bad.body.errors![0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' }, message: expect.stringMatching(/3 problem\(s\).*days\[0\]\.name.*days\[0\]\.date.*days\[0\]\.isOffDay/) });
+    const notAuthority = await a.graphql(`mutation($s: JSONObject!) { loadHolidayYear(schedule: $s) { year } }`, { s: schedule2027 }, asAgency('HZ-RSJ', 'authority'));
+    expect(notAuthority.body.errors![0].extensions!.code).toBe('FORBIDDEN');
+
+    const loaded = await a.graphql<{ loadHolidayYear: { year: number; recomputed: number } }>(`mutation($s: JSONObject!) { loadHolidayYear(schedule: $s) { year recomputed } }`, { s: schedule2027 }, authority);
+    expect(loaded.body.errors).toBeUndefined();
+    expect(loaded.body.data!.loadHolidayYear).toEqual({ year: 2027, recomputed: 1 });
+    const [row] = await db.sql`SELECT answer_due_at, due_provisional FROM share_request WHERE id = ${asked.id}`;
+    // 02-05 to 02-11 off: the 1st working day after Thu 02-04 is Fri 02-12, the 2nd Mon 02-15.
+    expect(new Date(row.answer_due_at).toISOString()).toBe('2027-02-15T15:59:59.999Z');
+    expect(new Date(row.answer_due_at).toISOString()).not.toBe(provisionalDue);
+    expect(row.due_provisional).toBe(false);
+    const [event] = await db.sql`SELECT action, actor FROM share_request_event WHERE share_request_id = ${asked.id} ORDER BY id DESC LIMIT 1`;
+    expect(event).toEqual({ action: 'DEADLINE_RECOMPUTED', actor: 'HZ-ZSJ/developer' });
+    await eventually(async () => {
+      const s = await b.graphql<{ calendarStatus: { years: number[] } }>(`{ calendarStatus { years } }`);
+      return s.body.data?.calendarStatus.years.includes(2027) ?? false;
+    });
+  });
+});

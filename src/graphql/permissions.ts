@@ -57,6 +57,7 @@ const STATIC_QUERY_RULES: Record<string, 'public' | 'identified'> = {
   verify: 'identified',
   notifications: 'identified',
   deadlineOverview: 'identified',
+  calendarStatus: 'public',
   accessRecords: 'identified',
   subjectAccessReport: 'identified',
 };

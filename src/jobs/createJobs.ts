@@ -11,6 +11,7 @@ import os from 'node:os';
 import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import type { Sql } from '../db/createSql';
+import type { WorkingDayCalendar } from '../calendar/workingDays';
 import { sweepDeadlines } from '../workflow/deadlines';
 
 export const SWEEP_QUEUE = 'deadline-sweep';
@@ -22,7 +23,15 @@ export interface Jobs {
   stop(): Promise<void>;
 }
 
-export async function createJobs(opts: { url: string; sql: Sql; log: Logger; sweepCron: string; reminderBeforeHours: number }): Promise<Jobs> {
+export async function createJobs(opts: {
+  url: string;
+  sql: Sql;
+  log: Logger;
+  sweepCron: string;
+  reminderBeforeHours: number;
+  /** The calendar in force (it changes when the authority loads a year). */
+  calendar: () => WorkingDayCalendar;
+}): Promise<Jobs> {
   const log = opts.log.child({ component: 'jobs' });
   const boss = new PgBoss({ connectionString: opts.url, schema: 'pgboss', max: 2, application_name: 'hz-share-gateway jobs' });
   boss.on('error', (err) => log.error({ err }, 'job queue error'));
@@ -32,10 +41,10 @@ export async function createJobs(opts: { url: string; sql: Sql; log: Logger; swe
   const worker = `${os.hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
   await boss.work(SWEEP_QUEUE, { pollingIntervalSeconds: 1 }, async (jobs) => {
     for (const job of jobs) {
-      const result = await sweepDeadlines(opts.sql, { reminderBeforeHours: opts.reminderBeforeHours });
+      const result = await sweepDeadlines(opts.sql, { reminderBeforeHours: opts.reminderBeforeHours, calendar: opts.calendar() });
       // No ON CONFLICT: a second run of one job would fail here, loudly.
       await opts.sql`INSERT INTO job_run (job_id, queue, worker, result) VALUES (${job.id}, ${SWEEP_QUEUE}, ${worker}, ${opts.sql.json(result as never)})`;
-      if (result.reminders || result.escalations) log.info({ jobId: job.id, ...result }, 'deadline sweep');
+      if (result.reminders || result.escalations || result.calendarWarnings) log.info({ jobId: job.id, ...result }, 'deadline sweep');
     }
   });
   return {

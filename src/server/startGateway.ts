@@ -15,7 +15,7 @@ import { createGrantStore } from '../access/grantStore';
 import { loadAuditKeys } from '../audit/auditKeys';
 import { createAccessRecordWriter } from '../audit/createAccessRecordWriter';
 import { createRateLimiter } from './rateLimiter';
-import { WorkingDayCalendar } from '../calendar/workingDays';
+import { CALENDAR_CHANNEL, loadCalendar } from '../workflow/calendarStore';
 import { createJobs } from '../jobs/createJobs';
 import { createEmbeddedDatabase } from '../db/createEmbeddedDatabase';
 import { createPrisma } from '../db/createPrisma';
@@ -131,7 +131,12 @@ export async function startGateway(config: GatewayConfig, log: Logger, options: 
     stops.push(() => accessRecords.close());
     const rateLimiter = createRateLimiter(controlSql, { limit: config.access.enforce ? config.limits.ratePerAgency : 0, windowSeconds: config.limits.rateWindowSeconds, log });
     stops.push(() => rateLimiter.close());
-    const services: GatewayServices = { ...base, catalog, tokens, grants, auditKeys, accessRecords, rateLimiter, calendar: WorkingDayCalendar.bundled() };
+    const services: GatewayServices = { ...base, catalog, tokens, grants, auditKeys, accessRecords, rateLimiter, calendar: await loadCalendar(sql) };
+    // A year loaded by the data authority on any process reaches every process.
+    const calendarListener = await sql.listen(CALENDAR_CHANNEL, () => {
+      loadCalendar(sql).then((c) => (services.calendar = c), (err) => log.error({ err }, 'calendar reload failed'));
+    });
+    stops.push(() => calendarListener.unlisten());
 
     if (!config.database.url && config.demo.loadOnEmptyDatabase && (db.embeddedCreated || (await isDatabaseEmpty(sql)))) {
       log.info('empty embedded database: loading the synthetic demo rows');
@@ -139,7 +144,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, options: 
     }
 
     if (config.deadlines.jobs) {
-      const jobs = await createJobs({ url: db.url, sql: controlSql, log, sweepCron: config.deadlines.sweepCron, reminderBeforeHours: config.deadlines.reminderBeforeHours });
+      const jobs = await createJobs({ url: db.url, sql: controlSql, log, sweepCron: config.deadlines.sweepCron, reminderBeforeHours: config.deadlines.reminderBeforeHours, calendar: () => services.calendar });
       services.jobs = jobs;
       stops.push(() => jobs.stop());
     }

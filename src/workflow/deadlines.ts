@@ -9,10 +9,21 @@
  * idempotent: a retried or repeated run changes nothing. Pure SQL, one statement per kind.
  */
 import type { Sql } from '../db/createSql';
+import { missingYearWarning, shanghaiDate, type WorkingDayCalendar } from '../calendar/workingDays';
 
 export interface SweepResult {
   reminders: number;
   escalations: number;
+  /** Warnings to the data authority that a year's holiday schedule is missing (once per year). */
+  calendarWarnings?: number;
+}
+
+/** The year whose schedule is missing and the warning text (DOMAIN.md §6 rule 4), or null. */
+export function calendarGap(cal: WorkingDayCalendar, now: Date): { year: number; message: string } | null {
+  const message = missingYearWarning(cal, now);
+  if (!message) return null;
+  const year = Number(shanghaiDate(now).slice(0, 4));
+  return { year: cal.hasYear(year) ? year + 1 : year, message };
 }
 
 /** Open obligations with their due date and the department that owes them. */
@@ -28,7 +39,7 @@ const OBLIGATIONS = `
 
 const fmtDue = `to_char(o.due AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI')`;
 
-export async function sweepDeadlines(sql: Sql, opts: { reminderBeforeHours: number; now?: Date }): Promise<SweepResult> {
+export async function sweepDeadlines(sql: Sql, opts: { reminderBeforeHours: number; now?: Date; calendar?: WorkingDayCalendar }): Promise<SweepResult> {
   const now = (opts.now ?? new Date()).toISOString();
   const reminders = await sql.unsafe(
     `INSERT INTO notification (department, kind, subject_type, subject_id, due_at, message)
@@ -49,7 +60,19 @@ export async function sweepDeadlines(sql: Sql, opts: { reminderBeforeHours: numb
      ON CONFLICT DO NOTHING RETURNING id`,
     [now],
   );
-  return { reminders: reminders.length, escalations: escalations.length };
+  let calendarWarnings = 0;
+  const gap = opts.calendar ? calendarGap(opts.calendar, opts.now ?? new Date()) : null;
+  if (gap) {
+    const warned = await sql.unsafe(
+      `INSERT INTO notification (department, kind, subject_type, subject_id, due_at, message)
+       SELECT code, 'CALENDAR', 'holiday_year', $1::int, make_timestamptz($1::int, 1, 1, 0, 0, 0, 'Asia/Shanghai'), $2
+         FROM department WHERE is_authority
+       ON CONFLICT DO NOTHING RETURNING id`,
+      [gap.year, gap.message],
+    );
+    calendarWarnings = warned.length;
+  }
+  return { reminders: reminders.length, escalations: escalations.length, ...(opts.calendar ? { calendarWarnings } : {}) };
 }
 
 export interface DepartmentDeadlines {

@@ -14,7 +14,8 @@ import {
 } from '../../workflow/shareRequests';
 import type { GrantActor } from '../../access/grantService';
 import { verifyRecord } from '../../workflow/verification';
-import { deadlineOverview } from '../../workflow/deadlines';
+import { calendarGap, deadlineOverview } from '../../workflow/deadlines';
+import { saveHolidayYear } from '../../workflow/calendarStore';
 import type { RequestContext } from '../../server/RequestContext';
 import type { FilterInput } from '../compileQuery';
 import { GraphQLJSONObject } from './catalogTypes';
@@ -224,5 +225,39 @@ export class DeadlineResolver {
     const a = actor(ctx, 'authority');
     if (!catalogOf(ctx).departments.some((d) => d.code === a.agency && d.isAuthority)) throw new ForbiddenError('the deadline overview is for the data authority');
     return deadlineOverview(ctx.services.sql);
+  }
+}
+
+@ObjectType({ description: 'The working-day calendar in force.' })
+class CalendarStatusInfo {
+  @Field(() => [Int], { description: 'Years whose holiday schedule is loaded' }) years!: number[];
+  @Field(() => String, { nullable: true, description: 'Set when a schedule the deadlines need is missing (deadlines are then provisional)' }) warning!: string | null;
+}
+
+@ObjectType()
+class HolidayYearLoadedInfo {
+  @Field(() => Int) year!: number;
+  @Field(() => Int, { description: 'Open deadlines whose due date changed' }) recomputed!: number;
+}
+
+/** The working-day calendar (issue 4, item 1): workflow/calendarStore.ts. */
+@Resolver()
+export class CalendarResolver {
+  @Query(() => CalendarStatusInfo, { description: 'Loaded holiday schedules, and a warning when one that deadlines need is missing.' })
+  calendarStatus(@Ctx() ctx: RequestContext): CalendarStatusInfo {
+    const gap = calendarGap(ctx.services.calendar, new Date());
+    return { years: ctx.services.calendar.years, warning: gap?.message ?? null };
+  }
+
+  @Mutation(() => HolidayYearLoadedInfo, {
+    description:
+      'The data authority loads (or replaces) a newly announced year’s schedule (国务院办公厅 notice, holiday-cn format: { year, papers, days: [{ name, date, isOffDay }] }); open deadlines are recomputed at once, on every gateway. Needs the authority role.',
+  })
+  async loadHolidayYear(@Ctx() ctx: RequestContext, @Arg('schedule', () => GraphQLJSONObject) schedule: Record<string, unknown>): Promise<HolidayYearLoadedInfo> {
+    const a = actor(ctx, 'authority');
+    if (!catalogOf(ctx).departments.some((d) => d.code === a.agency && d.isAuthority)) throw new ForbiddenError('holiday schedules are loaded by the data authority');
+    const r = await saveHolidayYear(ctx.services.sql, ctx.services.calendar, schedule, `${a.agency}/${a.subject}`);
+    ctx.services.calendar = r.calendar;
+    return { year: Number(schedule.year), recomputed: r.recomputed };
   }
 }
