@@ -294,6 +294,15 @@ describe('CONDITIONAL fields (R9) issued by the source department', () => {
     await new Promise((r) => setTimeout(r, 1700));
     const after = await as(a, 'HZ-ZRZYJ', ['consumer'], 'short-use', `query($k: String!) { enterprise(uscc: $k) { name } }`, { k: row(5).uscc });
     expect(after.body.errors![0].extensions!.code).toBe('FORBIDDEN');
+    // The source department renews it: usable again at once.
+    const renewed = await as(a, 'HZ-SCJGJ', ['source_approver'], undefined, `mutation($u: DateTimeISO!) { renewGrant(id: ${soon.id}, validUntil: $u, reason: "续期一年") { validUntil } }`, {
+      u: new Date(Date.now() + 365 * 86400_000).toISOString(),
+    });
+    expect(renewed.body.errors).toBeUndefined();
+    const again = await as(a, 'HZ-ZRZYJ', ['consumer'], 'short-use', `query($k: String!) { enterprise(uscc: $k) { name } }`, { k: row(5).uscc });
+    expect(again.body).toEqual({ data: { enterprise: { name: row(5).name } } });
+    const [{ action }] = await db.sql`SELECT action FROM grant_event WHERE grant_id = ${soon.id} ORDER BY id DESC LIMIT 1`;
+    expect(action).toBe('RENEWED');
   });
 });
 

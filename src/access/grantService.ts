@@ -376,6 +376,27 @@ export async function narrowGrant(deps: GrantDeps, catalog: Catalog, actor: Gran
   });
 }
 
+/**
+ * The source department renews a grant: a new end of validity, later than the current one (an
+ * expired grant may be renewed; a revoked one may not). Nothing else changes.
+ */
+export async function renewGrant(deps: GrantDeps, actor: GrantActor, id: number, validUntil: Date, reason: string): Promise<GrantRecord> {
+  const owner = await sourceDepartmentOf(deps.prisma, id);
+  if (owner.department !== actor.agency) throw new ForbiddenError(`only the source department ${owner.department} renews grants on ${owner.datasetCode}`);
+  if (!reason?.trim()) throw new UserInputError('reason: say why the grant is renewed');
+  if (Number.isNaN(validUntil.getTime()) || validUntil.getTime() <= Date.now()) throw new UserInputError('validUntil: must be in the future');
+  return deps.prisma.$transaction(async (tx) => {
+    const before = toRecord(await lockForChange(tx, id));
+    if (before.validUntil === null) throw new ConflictError(`grant ${id} has no end of validity; there is nothing to renew`);
+    if (validUntil.getTime() <= before.validUntil.getTime()) throw new UserInputError(`validUntil: grant ${id} already runs until ${before.validUntil.toISOString()}; a renewal extends it`);
+    const g = await tx.grant.update({ where: { id }, data: { validUntil }, include: grantInclude });
+    const after = toRecord(g);
+    await tx.grantEvent.create({ data: { grantId: id, action: 'RENEWED', actor: `${actor.agency}/${actor.subject}`, reason: reason.trim(), before: snapshotOf(before) as never, after: snapshotOf(after) as never } });
+    await tx.$executeRaw`SELECT pg_notify(${GRANT_CHANNEL}, ${after.agency})`;
+    return after;
+  });
+}
+
 /** The source department (or the data authority) revokes a grant with a reason; it stops at once on every gateway. */
 export async function revokeGrant(deps: GrantDeps, catalog: Catalog, actor: GrantActor, id: number, reason: string): Promise<GrantRecord> {
   const owner = await sourceDepartmentOf(deps.prisma, id);

@@ -5,6 +5,7 @@ import {
   issueGrant,
   listGrants,
   narrowGrant,
+  renewGrant,
   revokeGrant,
   type GrantActor,
   type GrantRecord,
@@ -108,6 +109,16 @@ export class GrantResolver {
   ): Promise<GrantInfo> {
     const actor = actorWithRole(ctx, 'source_approver', 'narrowing a grant');
     return narrowGrant(ctx.services, catalogOf(ctx), actor, id, change);
+  }
+
+  @Mutation(() => GrantInfo, { description: 'Renews a grant (also an expired one) until a later date, with a reason. Needs the source_approver role.' })
+  async renewGrant(
+    @Ctx() ctx: RequestContext,
+    @Arg('id', () => Int) id: number,
+    @Arg('validUntil', () => GraphQLISODateTime) validUntil: Date,
+    @Arg('reason', () => String) reason: string,
+  ): Promise<GrantInfo> {
+    return renewGrant(ctx.services, actorWithRole(ctx, 'source_approver', 'renewing a grant'), id, validUntil, reason);
   }
 
   @Mutation(() => GrantInfo, {
