@@ -34,6 +34,7 @@ import {
   orderByTypeName,
 } from './naming';
 import { GraphQLDate, GraphQLDateTime, GraphQLDecimal } from './scalars';
+import { VERIFICATION_FLAG } from './verificationFlag';
 import { collectFields, subFields } from './selection';
 
 export const SCALARS: Record<FieldType, GraphQLScalarType> = {
@@ -123,6 +124,12 @@ export function buildDatasetSchema(
           const fields: GraphQLFieldConfigMap<Record<string, unknown>, RequestContext> = {};
           for (const f of ds.fields) {
             fields[f.name] = { type: SCALARS[f.type], description: fieldDescription(f) };
+          }
+          if (!fields[VERIFICATION_FLAG]) {
+            fields[VERIFICATION_FLAG] = {
+              type: GraphQLBoolean,
+              description: 'True while an error report or a data subject’s request about this record is being handled (R17–R19); its values are still served.',
+            };
           }
           for (const r of ds.references) {
             const target = objectTypes.get(r.targetDataset)!;

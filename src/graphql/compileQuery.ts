@@ -13,6 +13,7 @@ import { keyFields } from '../catalog/Catalog';
 import { ForbiddenError, UserInputError } from '../errors';
 import { PG_TYPES, quoteIdent } from '../db/rowTables';
 import { columnName, ROWS_SCHEMA, tableName } from './naming';
+import { VERIFICATION_FLAG } from './verificationFlag';
 import { subFields, type SelectionScope } from './selection';
 
 /** Property under which a prefetched reference is stored on a row, by response key. */
@@ -49,6 +50,8 @@ export interface ObjectPlan {
   /** Requested references to datasets the caller may not read (never selected). */
   deniedRefs: CatalogReference[];
   refs: RefPlan[];
+  /** `underVerification` asked for (R19). */
+  verificationFlag?: boolean;
 }
 
 export interface RefPlan {
@@ -116,7 +119,10 @@ export function planObject(ctx: CompileContext, ds: CatalogDataset, selection: M
       continue;
     }
     const ref = ds.references.find((r) => r.name === name);
-    if (!ref) continue;
+    if (!ref) {
+      if (name === VERIFICATION_FLAG) plan.verificationFlag = true;
+      continue;
+    }
     const target = datasetByCode(ctx.catalog, ref.targetDataset);
     if (ctx.access.of(target).basis === 'NONE') {
       if (!plan.deniedRefs.includes(ref)) plan.deniedRefs.push(ref);
@@ -200,6 +206,13 @@ function jsonObject(ctx: CompileContext, plan: ObjectPlan, alias: string, depth:
     pairs.push(`'${f.name}', ${rowFilters ? `CASE WHEN ${filtersCondition(plan.ds, rowFilters, alias, params)} THEN ${col} END` : col}`);
   }
   if (ctx.auditPads) pairs.push(`'${AUDIT_PROP}', ${auditHashes(plan.ds, alias, params, ctx.auditPads)}`);
+  if (plan.verificationFlag) {
+    const code = params.once(`code:${plan.ds.code}`, plan.ds.code, 'text');
+    const key = `concat_ws(chr(31), ${keyFields(plan.ds).map((k) => `${alias}.${quoteIdent(columnName(k.name))}::text`).join(', ')})`;
+    pairs.push(
+      `'${VERIFICATION_FLAG}', EXISTS (SELECT 1 FROM public.data_correction vc WHERE vc.dataset_id = (SELECT id FROM public.dataset WHERE code = ${code}) AND vc.record_key = ${key} AND vc.status = 'OPEN')`,
+    );
+  }
   for (const r of plan.refs) {
     const a = `t${depth + 1}`;
     const from = fieldByName(plan.ds, r.ref.fromField);

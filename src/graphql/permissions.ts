@@ -17,6 +17,7 @@ import type { Catalog, CatalogDataset, CatalogField } from '../catalog/Catalog';
 import { ForbiddenError, UnauthenticatedError } from '../errors';
 import type { RequestContext } from '../server/RequestContext';
 import { connectionTypeName, edgeTypeName, listFieldName, lookupFieldName } from './naming';
+import { VERIFICATION_FLAG } from './verificationFlag';
 
 const identified = rule({ cache: 'no_cache' })((_p, _a, ctx: RequestContext) =>
   ctx.principal ? true : new UnauthenticatedError('this operation needs an identified caller: send Authorization: Bearer <token>'),
@@ -58,6 +59,8 @@ const STATIC_QUERY_RULES: Record<string, 'public' | 'identified'> = {
   notifications: 'identified',
   deadlineOverview: 'identified',
   calendarStatus: 'public',
+  dataDemands: 'identified',
+  corrections: 'identified',
   accessRecords: 'identified',
   subjectAccessReport: 'identified',
 };
@@ -85,6 +88,7 @@ export function applyPermissions(schema: GraphQLSchema, catalog: Catalog): Graph
       const target = catalog.datasets.find((d) => d.code === ref.targetDataset)!;
       fields[ref.name] = datasetRule(target);
     }
+    if (!fields[VERIFICATION_FLAG]) fields[VERIFICATION_FLAG] = datasetRule(ds);
     rules[ds.typeName] = fields;
     // Pages and edges only carry rows whose fields are guarded above.
     rules[connectionTypeName(ds)] = allow;

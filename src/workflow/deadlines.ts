@@ -4,7 +4,8 @@
  * - a REMINDER to the department that owes an answer (the source department) once a deadline is
  *   less than `deadlines.reminderBeforeHours` away, and
  * - an ESCALATION to the data authority (and the department) once a deadline has passed,
- * for share requests PENDING (answer due) and APPROVED (sharing due). Each notification exists
+ * for share requests PENDING (answer due) and APPROVED (sharing due), demands for uncatalogued
+ * data, error reports and data subjects' requests. Each notification exists
  * at most once per department, kind, request and due date (unique index), so the sweep is
  * idempotent: a retried or repeated run changes nothing. Pure SQL, one statement per kind.
  */
@@ -26,16 +27,30 @@ export function calendarGap(cal: WorkingDayCalendar, now: Date): { year: number;
   return { year: cal.hasYear(year) ? year + 1 : year, message };
 }
 
-/** Open obligations with their due date and the department that owes them. */
+/**
+ * Open obligations with their due date and the department that owes them: share requests
+ * (answer, sharing), demands for uncatalogued data (R11), error reports and data subjects'
+ * requests (R17, R18).
+ */
 const OBLIGATIONS = `
-  SELECT r.id, r.status, src.code AS source, req.code AS requester, ds.code AS dataset,
+  SELECT 'share_request' AS kind, r.id, src.code AS source, req.code AS requester, ds.code AS dataset,
          CASE r.status WHEN 'PENDING' THEN r.answer_due_at ELSE r.fulfil_due_at END AS due,
-         CASE r.status WHEN 'PENDING' THEN '答复' ELSE '完成共享' END AS duty
+         CASE r.status WHEN 'PENDING' THEN '答复' ELSE '完成共享' END AS duty, '共享申请' AS label
     FROM share_request r
     JOIN dataset ds ON ds.id = r.dataset_id
     JOIN department src ON src.id = ds.department_id
     JOIN department req ON req.id = r.agency_id
-   WHERE (r.status = 'PENDING' AND r.answer_due_at IS NOT NULL) OR (r.status = 'APPROVED' AND r.fulfil_due_at IS NOT NULL)`;
+   WHERE (r.status = 'PENDING' AND r.answer_due_at IS NOT NULL) OR (r.status = 'APPROVED' AND r.fulfil_due_at IS NOT NULL)
+  UNION ALL
+  SELECT 'data_demand', d.id, d.department, d.agency, '未编目数据', d.due_at, '答复', '数据需求'
+    FROM data_demand d WHERE d.status = 'OPEN'
+  UNION ALL
+  SELECT 'data_correction', c.id, src.code, c.agency, ds.code, c.due_at, '处理并反馈',
+         CASE c.kind WHEN 'ERROR_REPORT' THEN '数据纠错' ELSE '数据主体异议' END
+    FROM data_correction c
+    JOIN dataset ds ON ds.id = c.dataset_id
+    JOIN department src ON src.id = ds.department_id
+   WHERE c.status = 'OPEN'`;
 
 const fmtDue = `to_char(o.due AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI')`;
 
@@ -43,8 +58,8 @@ export async function sweepDeadlines(sql: Sql, opts: { reminderBeforeHours: numb
   const now = (opts.now ?? new Date()).toISOString();
   const reminders = await sql.unsafe(
     `INSERT INTO notification (department, kind, subject_type, subject_id, due_at, message)
-     SELECT o.source, 'REMINDER', 'share_request', o.id, o.due,
-            format('共享申请 #%s（%s → %s）须于 %s（北京时间）前%s。', o.id, o.requester, o.dataset, ${fmtDue}, o.duty)
+     SELECT o.source, 'REMINDER', o.kind, o.id, o.due,
+            format('%s #%s（%s → %s）须于 %s（北京时间）前%s。', o.label, o.id, o.requester, o.dataset, ${fmtDue}, o.duty)
        FROM (${OBLIGATIONS}) o
       WHERE o.due > $1::timestamptz AND o.due <= $1::timestamptz + make_interval(hours => $2::int)
      ON CONFLICT DO NOTHING RETURNING id`,
@@ -52,8 +67,8 @@ export async function sweepDeadlines(sql: Sql, opts: { reminderBeforeHours: numb
   );
   const escalations = await sql.unsafe(
     `INSERT INTO notification (department, kind, subject_type, subject_id, due_at, message)
-     SELECT t.department, 'ESCALATION', 'share_request', o.id, o.due,
-            format('逾期：共享申请 #%s（%s → %s）应于 %s（北京时间）前%s，%s 尚未办理。', o.id, o.requester, o.dataset, ${fmtDue}, o.duty, o.source)
+     SELECT t.department, 'ESCALATION', o.kind, o.id, o.due,
+            format('逾期：%s #%s（%s → %s）应于 %s（北京时间）前%s，%s 尚未办理。', o.label, o.id, o.requester, o.dataset, ${fmtDue}, o.duty, o.source)
        FROM (${OBLIGATIONS}) o
        CROSS JOIN LATERAL (SELECT code AS department FROM department WHERE is_authority UNION SELECT o.source) t
       WHERE o.due <= $1::timestamptz

@@ -16,6 +16,7 @@ import type { GrantActor } from '../../access/grantService';
 import { verifyRecord } from '../../workflow/verification';
 import { calendarGap, deadlineOverview } from '../../workflow/deadlines';
 import { saveHolidayYear } from '../../workflow/calendarStore';
+import { answerDataDemand, fileCorrection, fileDataDemand, resolveCorrection } from '../../workflow/dataIssues';
 import type { RequestContext } from '../../server/RequestContext';
 import type { FilterInput } from '../compileQuery';
 import { GraphQLJSONObject } from './catalogTypes';
@@ -260,4 +261,122 @@ export class CalendarResolver {
     ctx.services.calendar = r.calendar;
     return { year: Number(schedule.year), recomputed: r.recomputed };
   }
+}
+
+@ObjectType({ description: '未编目数据需求 (R11): data an agency needs that is not in the catalog.' })
+class DataDemandInfo {
+  @Field(() => Int) id!: number;
+  @Field(() => String) agency!: string;
+  @Field(() => String, { description: 'Department expected to hold the data' }) department!: string;
+  @Field(() => String) description!: string;
+  @Field(() => String) purposeText!: string;
+  @Field(() => String) legalBasis!: string;
+  @Field(() => String, { description: 'OPEN, CATALOGUED or DECLINED' }) status!: string;
+  @Field(() => GraphQLISODateTime) filedAt!: Date;
+  @Field(() => GraphQLISODateTime, { description: 'End of the 5th working day after filing' }) dueAt!: Date;
+  @Field(() => Boolean) dueProvisional!: boolean;
+  @Field(() => String, { nullable: true }) answeredBy!: string | null;
+  @Field(() => String, { nullable: true, description: 'The catalog entry published for it' }) datasetCode!: string | null;
+  @Field(() => String, { nullable: true, description: 'Why the data cannot be provided' }) explanation!: string | null;
+}
+
+@ObjectType({ description: '纠错与异议 (R17–R19): an error report, or a data subject’s objection or request.' })
+class CorrectionInfo {
+  @Field(() => Int) id!: number;
+  @Field(() => String, { description: 'ERROR_REPORT or SUBJECT_REQUEST' }) kind!: string;
+  @Field(() => String, { nullable: true }) requestType!: string | null;
+  @Field(() => [String]) fields!: string[];
+  @Field(() => String) description!: string;
+  @Field(() => String, { nullable: true }) reference!: string | null;
+  @Field(() => String) agency!: string;
+  @Field(() => GraphQLISODateTime) filedAt!: Date;
+  @Field(() => GraphQLISODateTime, { description: 'End of the 10th working day after filing' }) dueAt!: Date;
+  @Field(() => String, { description: 'OPEN or RESOLVED' }) status!: string;
+  @Field(() => String, { nullable: true, description: 'CORRECTED, CONFIRMED or REJECTED' }) outcome!: string | null;
+  @Field(() => String, { nullable: true, description: 'The result, told to the filer' }) resolution!: string | null;
+  @Field(() => String, { nullable: true }) resolvedBy!: string | null;
+}
+
+/** Demands for uncatalogued data, error reports and data subjects' requests: workflow/dataIssues.ts. */
+@Resolver()
+export class DataIssueResolver {
+  @Query(() => [DataDemandInfo], { description: 'Demands you filed or that are addressed to your department (the data authority: all).' })
+  async dataDemands(@Ctx() ctx: RequestContext): Promise<DataDemandInfo[]> {
+    const a = actor(ctx);
+    const all = catalogOf(ctx).departments.some((d) => d.code === a.agency && d.isAuthority);
+    return ctx.services.prisma.dataDemand.findMany({ where: all ? {} : { OR: [{ agency: a.agency }, { department: a.agency }] }, orderBy: { id: 'asc' }, take: 1000 });
+  }
+
+  @Mutation(() => DataDemandInfo, { description: 'Files a demand for data not in the catalog with the department expected to hold it (R11); its answer is due in 5 working days.' })
+  async fileDataDemand(
+    @Ctx() ctx: RequestContext,
+    @Arg('department', () => String) department: string,
+    @Arg('description', () => String) description: string,
+    @Arg('purposeText', () => String) purposeText: string,
+    @Arg('legalBasis', () => String) legalBasis: string,
+  ): Promise<DataDemandInfo> {
+    return fileDataDemand(issueDeps(ctx), catalogOf(ctx), actor(ctx, 'consumer'), { department, description, purposeText, legalBasis });
+  }
+
+  @Mutation(() => DataDemandInfo, { description: 'Answers a demand addressed to your department: the published dataset, or an explanation. Needs the source_approver role.' })
+  async answerDataDemand(
+    @Ctx() ctx: RequestContext,
+    @Arg('id', () => Int) id: number,
+    @Arg('datasetCode', () => String, { nullable: true }) datasetCode?: string | null,
+    @Arg('explanation', () => String, { nullable: true }) explanation?: string | null,
+  ): Promise<DataDemandInfo> {
+    return answerDataDemand(issueDeps(ctx), catalogOf(ctx), actor(ctx, 'source_approver'), id, { datasetCode, explanation });
+  }
+
+  @Query(() => [CorrectionInfo], { description: 'Error reports and data subjects’ requests you filed or that concern your department’s datasets (the data authority: all).' })
+  async corrections(@Ctx() ctx: RequestContext): Promise<CorrectionInfo[]> {
+    const a = actor(ctx);
+    const catalog = catalogOf(ctx);
+    const all = catalog.departments.some((d) => d.code === a.agency && d.isAuthority);
+    return ctx.services.prisma.dataCorrection.findMany({
+      where: all ? {} : { OR: [{ agency: a.agency }, { datasetId: { in: (await ctx.services.prisma.dataset.findMany({ where: { department: { code: a.agency } }, select: { id: true } })).map((d) => d.id) } }] },
+      orderBy: { id: 'asc' },
+      take: 1000,
+    });
+  }
+
+  @Mutation(() => CorrectionInfo, { description: 'Reports doubtful shared data to its source department (R17); it is handled within 10 working days and the record is flagged underVerification meanwhile.' })
+  async reportDataError(
+    @Ctx() ctx: RequestContext,
+    @Arg('datasetCode', () => String) datasetCode: string,
+    @Arg('key', () => GraphQLJSONObject) key: Record<string, unknown>,
+    @Arg('description', () => String) description: string,
+    @Arg('fields', () => [String], { nullable: true }) fields?: string[] | null,
+  ): Promise<CorrectionInfo> {
+    return fileCorrection(issueDeps(ctx), catalogOf(ctx), actor(ctx), { kind: 'ERROR_REPORT', datasetCode, key, fields, description });
+  }
+
+  @Mutation(() => CorrectionInfo, {
+    description: 'The data authority files a data subject’s objection or request to view, copy, correct or delete (R18); handled within 10 working days. `reference` is the authority’s case number (no personal data).',
+  })
+  async fileSubjectRequest(
+    @Ctx() ctx: RequestContext,
+    @Arg('datasetCode', () => String) datasetCode: string,
+    @Arg('key', () => GraphQLJSONObject) key: Record<string, unknown>,
+    @Arg('requestType', () => String, { description: 'OBJECTION, VIEW, COPY, CORRECT or DELETE' }) requestType: string,
+    @Arg('description', () => String) description: string,
+    @Arg('reference', () => String, { nullable: true }) reference?: string | null,
+    @Arg('fields', () => [String], { nullable: true }) fields?: string[] | null,
+  ): Promise<CorrectionInfo> {
+    return fileCorrection(issueDeps(ctx), catalogOf(ctx), actor(ctx, 'authority'), { kind: 'SUBJECT_REQUEST', requestType, datasetCode, key, fields, description, reference });
+  }
+
+  @Mutation(() => CorrectionInfo, { description: 'The source department resolves a report or request (CORRECTED, CONFIRMED, REJECTED) and says what it found; the filer sees it. Needs the source_approver role.' })
+  async resolveCorrection(
+    @Ctx() ctx: RequestContext,
+    @Arg('id', () => Int) id: number,
+    @Arg('outcome', () => String) outcome: string,
+    @Arg('resolution', () => String) resolution: string,
+  ): Promise<CorrectionInfo> {
+    return resolveCorrection(issueDeps(ctx), actor(ctx, 'source_approver'), id, outcome, resolution);
+  }
+}
+
+function issueDeps(ctx: RequestContext) {
+  return { prisma: ctx.services.prisma, sql: ctx.services.sql, calendar: ctx.services.calendar };
 }
