@@ -229,6 +229,29 @@ describe('verification (核实比对, R10)', () => {
     expect(q.body.errors![0].extensions!.code).toBe('FORBIDDEN');
   });
 
+  it('verifies an uploaded list in one request and answers a per-row result file, never a value; the batch is recorded', async () => {
+    const [p4, p5] = [people[4], people[5]];
+    const csv = ['recordNo,idNumber,name', `${p4.recordNo},${p4.idNumber},${p4.name}`, `${p5.recordNo},${p5.idNumber},错误姓名`, 'NO-SUCH,110101199003070000,张三'].join('\n');
+    const res = await fetch(`${gw.baseUrl}/datasets/${encodeURIComponent(HOUSEHOLD)}/verifications`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv', ...(await issuer.headers('HZ-RSJ', ['consumer'], 'id-check')) },
+      body: csv,
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
+    const text = await res.text();
+    expect(text.trim().split('\n')).toEqual(['row,record,idNumber,name,error', '1,FOUND,MATCH,MATCH,', '2,FOUND,MATCH,NO_MATCH,', '3,NOT_FOUND,,,']);
+    expect(text).not.toContain(p4.name);
+    const [rec] = await db.sql`SELECT operation_type, row_count, outcome FROM access_record ORDER BY seq DESC LIMIT 1`;
+    expect(rec).toEqual({ operation_type: 'batch-verification', row_count: 2, outcome: 'OK' });
+    const refused = await fetch(`${gw.baseUrl}/datasets/${encodeURIComponent(HOUSEHOLD)}/verifications`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv', ...(await issuer.headers('HZ-RSJ', ['consumer'], 'no-such-purpose')) },
+      body: csv,
+    });
+    expect(refused.status).toBe(403);
+  });
+
   it('stops enumeration: a few different claims per field and record, repeats allowed', async () => {
     const key = { recordNo: people[2].recordNo };
     for (let i = 0; i < 5; i++) expect((await verify(key, { name: `猜测${i}` })).body.data!.verify.results[0].result).toBe('NO_MATCH');

@@ -19,6 +19,7 @@ import { ROLES, type Principal, type Purpose, type Role } from '../auth/Principa
 import { handleDeliveryUpload } from '../delivery/handleDeliveryUpload';
 import { GatewayError, GatewayErrorCode, UnauthenticatedError } from '../errors';
 import { resolveDeliveryTarget } from '../graphql/static/CatalogResolver';
+import { verifyBatch } from '../workflow/batchVerification';
 import type { GatewayServices } from './GatewayServices';
 import { accessRecordPlugin } from './accessRecordPlugin';
 import { createJitExecutor } from './createJitExecutor';
@@ -274,6 +275,41 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
     });
   };
 
+  /** POST /datasets/{code}/verifications (CSV in, CSV out; workflow/batchVerification.ts), recorded like any operation. */
+  const handleBatchVerification = async (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, code: string) => {
+    const body = await readBody(req, config.server.maxRequestBytes);
+    let csv: string | undefined;
+    let failure: unknown;
+    try {
+      csv = await verifyBatch(ctx, code, body);
+    } catch (err) {
+      failure = err;
+    }
+    const errorCodes = failure ? [failure instanceof GatewayError ? failure.code : 'INTERNAL_SERVER_ERROR'] : [];
+    if (ctx.principal && config.access.enforce) {
+      // Written before the answer leaves; without it, no answer.
+      await services.accessRecords.append(
+        ctx.audit.toRecord({
+          at: new Date(),
+          requestId: ctx.requestId,
+          agency: ctx.principal.agency,
+          subject: ctx.principal.subject,
+          purposeCode: ctx.purpose?.code ?? null,
+          purposeText: ctx.purpose?.text ?? null,
+          operationType: 'batch-verification',
+          operationName: code,
+          operationHash: services.auditKeys.operationHash(`POST /datasets/${code}/verifications\n${body.length}`),
+          errorCodes,
+        }),
+      ).catch((err: unknown) => {
+        throw new GatewayError(`the access record of this verification could not be written, so no result is returned (${(err as Error).message})`, GatewayErrorCode.SERVICE_UNAVAILABLE, { status: 503 });
+      });
+    }
+    if (failure) throw failure;
+    res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-length': Buffer.byteLength(csv!) });
+    res.end(csv);
+  };
+
   const ready = async (): Promise<{ ok: boolean; reason?: string }> => {
     if (!services.catalog.current()) return { ok: false, reason: 'catalog not loaded' };
     try {
@@ -333,6 +369,8 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
         }
       }
       if (url.pathname === '/graphql') return handleGraphQL(req, res, ctx, url);
+      const v = /^\/datasets\/(.+)\/verifications$/.exec(url.pathname);
+      if (v && req.method === 'POST') return handleBatchVerification(req, res, ctx, decodeURIComponent(v[1]));
       const m = /^\/datasets\/(.+)\/deliveries$/.exec(url.pathname);
       if (m && req.method === 'POST') return handleDelivery(req, res, ctx, decodeURIComponent(m[1]));
       return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no route ${req.method} ${url.pathname}` } });
