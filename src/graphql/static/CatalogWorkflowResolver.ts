@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import { Arg, Ctx, Int, Mutation, Query, Resolver } from 'type-graphql';
-import { hasRole, type Role } from '../../auth/Principal';
 import type { Catalog } from '../../catalog/Catalog';
 import {
   draftDatasetVersion,
@@ -8,17 +7,17 @@ import {
   retireDataset,
   reviewDatasetVersion,
   submitDatasetVersion,
-  type CatalogActor,
   type CatalogWorkflowOptions,
   type DatasetVersionRecord,
 } from '../../catalog/catalogWorkflow';
-import { ForbiddenError, UnauthenticatedError } from '../../errors';
+import { UnauthenticatedError } from '../../errors';
 import type { RequestContext } from '../../server/RequestContext';
 // buildGatewaySchema lists this resolver; the import cycle is harmless because both sides
 // only use each other when called, never while their modules load.
 import { buildGatewaySchema } from '../buildGatewaySchema';
 import type { DatasetRowSource } from '../buildDatasetSchema';
 import { DatasetStatusGql, DatasetVersionInfo } from './catalogTypes';
+import { actorOf } from './actor';
 
 /**
  * The catalog edited through the API (R1, R4): a source department's `catalog_editor` drafts
@@ -37,7 +36,7 @@ export class CatalogWorkflowResolver {
     @Ctx() ctx: RequestContext,
     @Arg('sdl', () => String, { description: 'One dataset type in catalog SDL' }) sdl: string,
   ): Promise<DatasetVersionInfo> {
-    const actor = actorWithRole(ctx, 'catalog_editor', 'drafting a catalog entry');
+    const actor = actorOf(ctx, 'catalog_editor', 'drafting a catalog entry');
     // Validated against the newest published catalog (refresh only reloads when it changed).
     const { catalog } = await ctx.services.catalog.refresh();
     return toInfo(await draftDatasetVersion(ctx.services, actor, sdl, catalog, workflowOptions(ctx)));
@@ -51,7 +50,7 @@ export class CatalogWorkflowResolver {
     @Arg('code', () => String, { description: '信息资源代码' }) code: string,
     @Arg('version', () => Int) version: number,
   ): Promise<DatasetVersionInfo> {
-    const actor = actorWithRole(ctx, 'catalog_editor', 'submitting a catalog entry');
+    const actor = actorOf(ctx, 'catalog_editor', 'submitting a catalog entry');
     return toInfo(await submitDatasetVersion(ctx.services, actor, code, version));
   }
 
@@ -67,7 +66,7 @@ export class CatalogWorkflowResolver {
     @Arg('comment', () => String, { nullable: true, description: 'Required when rejecting: the reason the department is told' })
     comment?: string | null,
   ): Promise<DatasetVersionInfo> {
-    const actor = actorWithRole(ctx, 'authority', 'reviewing a catalog entry');
+    const actor = actorOf(ctx, 'authority', 'reviewing a catalog entry');
     const record = await reviewDatasetVersion(ctx.services, actor, code, version, approve ? 'APPROVE' : 'REJECT', comment, workflowOptions(ctx));
     if (approve) await refreshCatalog(ctx);
     return toInfo(record);
@@ -81,7 +80,7 @@ export class CatalogWorkflowResolver {
     @Arg('code', () => String, { description: '信息资源代码' }) code: string,
     @Arg('reason', () => String) reason: string,
   ): Promise<DatasetVersionInfo> {
-    const actor = actorWithRole(ctx, 'authority', 'retiring a catalog entry');
+    const actor = actorOf(ctx, 'authority', 'retiring a catalog entry');
     const record = await retireDataset(ctx.services, actor, code, reason, workflowOptions(ctx));
     await refreshCatalog(ctx);
     return toInfo(record);
@@ -95,12 +94,6 @@ export class CatalogWorkflowResolver {
     if (!ctx.principal) throw new UnauthenticatedError('the catalog history needs an identified caller');
     return (await listDatasetVersions(ctx.services, code)).map(toInfo);
   }
-}
-
-function actorWithRole(ctx: RequestContext, role: Role, what: string): CatalogActor {
-  if (!ctx.principal) throw new UnauthenticatedError(`${what} needs an identified caller`);
-  if (!hasRole(ctx.principal, role)) throw new ForbiddenError(`${what} needs the ${role} role`);
-  return { agency: ctx.principal.agency, subject: ctx.principal.subject };
 }
 
 /** The published catalog must still build into the served schema, or every gateway would stay on the old one. */

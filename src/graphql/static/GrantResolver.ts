@@ -7,14 +7,14 @@ import {
   narrowGrant,
   renewGrant,
   revokeGrant,
-  type GrantActor,
   type GrantRecord,
 } from '../../access/grantService';
-import { hasRole, type Role } from '../../auth/Principal';
+import { hasRole } from '../../auth/Principal';
 import { ForbiddenError, UnauthenticatedError } from '../../errors';
 import type { FilterInput } from '../compileQuery';
 import type { RequestContext } from '../../server/RequestContext';
 import { GraphQLJSONObject } from './catalogTypes';
+import { actorOf, catalogOf } from './actor';
 
 @ObjectType({ description: '授权: fields of one dataset an agency may read, for one declared purpose, on some rows, for a period.' })
 export class GrantInfo {
@@ -83,13 +83,13 @@ export class GrantResolver {
     @Arg('purposeCode', () => String, { nullable: true }) purposeCode?: string | null,
     @Arg('includeRevoked', () => Boolean, { nullable: true }) includeRevoked?: boolean | null,
   ): Promise<GrantInfo[]> {
-    const actor = actorOf(ctx);
+    const actor = actorOf(ctx, undefined, 'listing grants');
     return listGrants(ctx.services, catalogOf(ctx), actor, { datasetCode, agency, purposeCode, includeRevoked: !!includeRevoked });
   }
 
   @Mutation(() => GrantInfo, { description: 'Applies for UNCONDITIONAL fields of a dataset for a declared purpose: granted at once (R8). Needs the consumer role.' })
   async applyForGrant(@Ctx() ctx: RequestContext, @Arg('input', () => GrantApplicationInput) input: GrantApplicationInput): Promise<GrantInfo> {
-    const actor = actorWithRole(ctx, 'consumer', 'applying for a grant');
+    const actor = actorOf(ctx, 'consumer', 'applying for a grant');
     return applyForGrant(ctx.services, catalogOf(ctx), actor, input);
   }
 
@@ -97,7 +97,7 @@ export class GrantResolver {
     description: 'Issues a grant on one of your department’s datasets to another agency, CONDITIONAL fields included (R9); NOT_SHARED fields never. Needs the source_approver role.',
   })
   async issueGrant(@Ctx() ctx: RequestContext, @Arg('input', () => GrantIssueInput) input: GrantIssueInput): Promise<GrantInfo> {
-    const actor = actorWithRole(ctx, 'source_approver', 'issuing a grant');
+    const actor = actorOf(ctx, 'source_approver', 'issuing a grant');
     return issueGrant(ctx.services, catalogOf(ctx), actor, input);
   }
 
@@ -107,7 +107,7 @@ export class GrantResolver {
     @Arg('id', () => Int) id: number,
     @Arg('change', () => GrantNarrowInput) change: GrantNarrowInput,
   ): Promise<GrantInfo> {
-    const actor = actorWithRole(ctx, 'source_approver', 'narrowing a grant');
+    const actor = actorOf(ctx, 'source_approver', 'narrowing a grant');
     return narrowGrant(ctx.services, catalogOf(ctx), actor, id, change);
   }
 
@@ -118,7 +118,7 @@ export class GrantResolver {
     @Arg('validUntil', () => GraphQLISODateTime) validUntil: Date,
     @Arg('reason', () => String) reason: string,
   ): Promise<GrantInfo> {
-    return renewGrant(ctx.services, actorWithRole(ctx, 'source_approver', 'renewing a grant'), id, validUntil, reason);
+    return renewGrant(ctx.services, actorOf(ctx, 'source_approver', 'renewing a grant'), id, validUntil, reason);
   }
 
   @Mutation(() => GrantInfo, {
@@ -130,21 +130,6 @@ export class GrantResolver {
     if (!hasRole(p, 'source_approver') && !hasRole(p, 'authority')) throw new ForbiddenError('revoking a grant needs the source_approver or authority role');
     return revokeGrant(ctx.services, catalogOf(ctx), { agency: p.agency, subject: p.subject }, id, reason);
   }
-}
-
-function catalogOf(ctx: RequestContext) {
-  return ctx.services.catalog.current()!.catalog;
-}
-
-function actorOf(ctx: RequestContext): GrantActor {
-  if (!ctx.principal) throw new UnauthenticatedError('grants are shown to an identified caller');
-  return { agency: ctx.principal.agency, subject: ctx.principal.subject };
-}
-
-function actorWithRole(ctx: RequestContext, role: Role, what: string): GrantActor {
-  if (!ctx.principal) throw new UnauthenticatedError(`${what} needs an identified caller`);
-  if (!hasRole(ctx.principal, role)) throw new ForbiddenError(`${what} needs the ${role} role`);
-  return { agency: ctx.principal.agency, subject: ctx.principal.subject };
 }
 
 export type { GrantRecord };

@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { Arg, Ctx, Field, GraphQLISODateTime, InputType, Int, Mutation, ObjectType, Query, registerEnumType, Resolver } from 'type-graphql';
-import { hasRole, type Role } from '../../auth/Principal';
-import { ForbiddenError, UnauthenticatedError } from '../../errors';
+import { ForbiddenError } from '../../errors';
 import {
   approveShareRequest,
   fulfilShareRequest,
@@ -12,7 +11,6 @@ import {
   type ShareRequestRecord,
   type WorkflowDeps,
 } from '../../workflow/shareRequests';
-import type { GrantActor } from '../../access/grantService';
 import { verifyRecord } from '../../workflow/verification';
 import { calendarGap, deadlineOverview } from '../../workflow/deadlines';
 import { saveHolidayYear } from '../../workflow/calendarStore';
@@ -20,6 +18,7 @@ import { answerDataDemand, fileCorrection, fileDataDemand, resolveCorrection } f
 import type { RequestContext } from '../../server/RequestContext';
 import type { FilterInput } from '../compileQuery';
 import { GraphQLJSONObject } from './catalogTypes';
+import { actorOf, catalogOf } from './actor';
 
 export enum ShareRequestStatusGql {
   GRANTED = 'GRANTED',
@@ -101,12 +100,12 @@ export class ShareRequestResolver {
     @Arg('status', () => ShareRequestStatusGql, { nullable: true }) status?: ShareRequestStatusGql | null,
     @Arg('datasetCode', () => String, { nullable: true }) datasetCode?: string | null,
   ): Promise<ShareRequestInfo[]> {
-    return (await listShareRequests(ctx.services, catalogOf(ctx), actor(ctx), { status, datasetCode })).map(toInfo);
+    return (await listShareRequests(ctx.services, catalogOf(ctx), actorOf(ctx), { status, datasetCode })).map(toInfo);
   }
 
   @Mutation(() => ShareRequestInfo, { description: 'Applies for fields of a dataset (R8, R9). Needs the consumer role.' })
   async requestShare(@Ctx() ctx: RequestContext, @Arg('input', () => ShareRequestInput) input: ShareRequestInput): Promise<ShareRequestInfo> {
-    return toInfo(await requestShare(deps(ctx), catalogOf(ctx), actor(ctx, 'consumer'), input));
+    return toInfo(await requestShare(deps(ctx), catalogOf(ctx), actorOf(ctx, 'consumer'), input));
   }
 
   @Mutation(() => ShareRequestInfo, { description: 'The source department approves a PENDING request, possibly narrowing it. Needs the source_approver role.' })
@@ -115,7 +114,7 @@ export class ShareRequestResolver {
     @Arg('id', () => Int) id: number,
     @Arg('change', () => ShareApprovalInput, { nullable: true }) change?: ShareApprovalInput | null,
   ): Promise<ShareRequestInfo> {
-    return toInfo(await approveShareRequest(deps(ctx), catalogOf(ctx), actor(ctx, 'source_approver'), id, change ?? {}));
+    return toInfo(await approveShareRequest(deps(ctx), catalogOf(ctx), actorOf(ctx, 'source_approver'), id, change ?? {}));
   }
 
   @Mutation(() => ShareRequestInfo, { description: 'The source department refuses a PENDING request, citing its legal basis (R9). Needs the source_approver role.' })
@@ -125,12 +124,12 @@ export class ShareRequestResolver {
     @Arg('basis', () => String, { description: 'The law, regulation or rule the refusal rests on' }) basis: string,
     @Arg('reason', () => String) reason: string,
   ): Promise<ShareRequestInfo> {
-    return toInfo(await refuseShareRequest(deps(ctx), actor(ctx, 'source_approver'), id, basis, reason));
+    return toInfo(await refuseShareRequest(deps(ctx), actorOf(ctx, 'source_approver'), id, basis, reason));
   }
 
   @Mutation(() => ShareRequestInfo, { description: 'The source department marks an APPROVED request’s sharing completed: its grant becomes usable. Needs the source_approver role.' })
   async fulfilShareRequest(@Ctx() ctx: RequestContext, @Arg('id', () => Int) id: number): Promise<ShareRequestInfo> {
-    return toInfo(await fulfilShareRequest(deps(ctx), catalogOf(ctx), actor(ctx, 'source_approver'), id));
+    return toInfo(await fulfilShareRequest(deps(ctx), catalogOf(ctx), actorOf(ctx, 'source_approver'), id));
   }
 
   @Mutation(() => ShareRequestInfo, { description: 'The requesting agency withdraws a PENDING or APPROVED request.' })
@@ -139,22 +138,12 @@ export class ShareRequestResolver {
     @Arg('id', () => Int) id: number,
     @Arg('reason', () => String, { nullable: true }) reason?: string | null,
   ): Promise<ShareRequestInfo> {
-    return toInfo(await withdrawShareRequest(deps(ctx), actor(ctx), id, reason));
+    return toInfo(await withdrawShareRequest(deps(ctx), actorOf(ctx), id, reason));
   }
 }
 
 function deps(ctx: RequestContext): WorkflowDeps {
   return { prisma: ctx.services.prisma, sql: ctx.services.sql, calendar: ctx.services.calendar };
-}
-
-function catalogOf(ctx: RequestContext) {
-  return ctx.services.catalog.current()!.catalog;
-}
-
-function actor(ctx: RequestContext, role?: Role): GrantActor {
-  if (!ctx.principal) throw new UnauthenticatedError('share requests need an identified caller');
-  if (role && !hasRole(ctx.principal, role)) throw new ForbiddenError(`this needs the ${role} role`);
-  return { agency: ctx.principal.agency, subject: ctx.principal.subject };
 }
 
 function toInfo(r: ShareRequestRecord): ShareRequestInfo {
@@ -216,14 +205,14 @@ class DepartmentDeadlinesInfo {
 export class DeadlineResolver {
   @Query(() => [NotificationInfo], { description: 'Reminders and escalations addressed to your department, newest first.' })
   async notifications(@Ctx() ctx: RequestContext, @Arg('limit', () => Int, { nullable: true }) limit?: number | null): Promise<NotificationInfo[]> {
-    const a = actor(ctx);
+    const a = actorOf(ctx);
     const rows = await ctx.services.prisma.notification.findMany({ where: { department: a.agency }, orderBy: { id: 'desc' }, take: Math.min(Math.max(limit ?? 100, 1), 1000) });
     return rows.map((n) => ({ ...n, id: n.id.toString() }));
   }
 
   @Query(() => [DepartmentDeadlinesInfo], { description: 'The data authority’s overview of everything due and overdue, by department. Needs the authority role.' })
   async deadlineOverview(@Ctx() ctx: RequestContext): Promise<DepartmentDeadlinesInfo[]> {
-    const a = actor(ctx, 'authority');
+    const a = actorOf(ctx, 'authority');
     if (!catalogOf(ctx).departments.some((d) => d.code === a.agency && d.isAuthority)) throw new ForbiddenError('the deadline overview is for the data authority');
     return deadlineOverview(ctx.services.sql);
   }
@@ -255,7 +244,7 @@ export class CalendarResolver {
       'The data authority loads (or replaces) a newly announced year’s schedule (国务院办公厅 notice, holiday-cn format: { year, papers, days: [{ name, date, isOffDay }] }); open deadlines are recomputed at once, on every gateway. Needs the authority role.',
   })
   async loadHolidayYear(@Ctx() ctx: RequestContext, @Arg('schedule', () => GraphQLJSONObject) schedule: Record<string, unknown>): Promise<HolidayYearLoadedInfo> {
-    const a = actor(ctx, 'authority');
+    const a = actorOf(ctx, 'authority');
     if (!catalogOf(ctx).departments.some((d) => d.code === a.agency && d.isAuthority)) throw new ForbiddenError('holiday schedules are loaded by the data authority');
     const r = await saveHolidayYear(ctx.services.sql, ctx.services.calendar, schedule, `${a.agency}/${a.subject}`);
     ctx.services.calendar = r.calendar;
@@ -302,7 +291,7 @@ class CorrectionInfo {
 export class DataIssueResolver {
   @Query(() => [DataDemandInfo], { description: 'Demands you filed or that are addressed to your department (the data authority: all).' })
   async dataDemands(@Ctx() ctx: RequestContext): Promise<DataDemandInfo[]> {
-    const a = actor(ctx);
+    const a = actorOf(ctx);
     const all = catalogOf(ctx).departments.some((d) => d.code === a.agency && d.isAuthority);
     return ctx.services.prisma.dataDemand.findMany({ where: all ? {} : { OR: [{ agency: a.agency }, { department: a.agency }] }, orderBy: { id: 'asc' }, take: 1000 });
   }
@@ -315,7 +304,7 @@ export class DataIssueResolver {
     @Arg('purposeText', () => String) purposeText: string,
     @Arg('legalBasis', () => String) legalBasis: string,
   ): Promise<DataDemandInfo> {
-    return fileDataDemand(issueDeps(ctx), catalogOf(ctx), actor(ctx, 'consumer'), { department, description, purposeText, legalBasis });
+    return fileDataDemand(issueDeps(ctx), catalogOf(ctx), actorOf(ctx, 'consumer'), { department, description, purposeText, legalBasis });
   }
 
   @Mutation(() => DataDemandInfo, { description: 'Answers a demand addressed to your department: the published dataset, or an explanation. Needs the source_approver role.' })
@@ -325,12 +314,12 @@ export class DataIssueResolver {
     @Arg('datasetCode', () => String, { nullable: true }) datasetCode?: string | null,
     @Arg('explanation', () => String, { nullable: true }) explanation?: string | null,
   ): Promise<DataDemandInfo> {
-    return answerDataDemand(issueDeps(ctx), catalogOf(ctx), actor(ctx, 'source_approver'), id, { datasetCode, explanation });
+    return answerDataDemand(issueDeps(ctx), catalogOf(ctx), actorOf(ctx, 'source_approver'), id, { datasetCode, explanation });
   }
 
   @Query(() => [CorrectionInfo], { description: 'Error reports and data subjects’ requests you filed or that concern your department’s datasets (the data authority: all).' })
   async corrections(@Ctx() ctx: RequestContext): Promise<CorrectionInfo[]> {
-    const a = actor(ctx);
+    const a = actorOf(ctx);
     const catalog = catalogOf(ctx);
     const all = catalog.departments.some((d) => d.code === a.agency && d.isAuthority);
     return ctx.services.prisma.dataCorrection.findMany({
@@ -348,7 +337,7 @@ export class DataIssueResolver {
     @Arg('description', () => String) description: string,
     @Arg('fields', () => [String], { nullable: true }) fields?: string[] | null,
   ): Promise<CorrectionInfo> {
-    return fileCorrection(issueDeps(ctx), catalogOf(ctx), actor(ctx), { kind: 'ERROR_REPORT', datasetCode, key, fields, description });
+    return fileCorrection(issueDeps(ctx), catalogOf(ctx), actorOf(ctx), { kind: 'ERROR_REPORT', datasetCode, key, fields, description });
   }
 
   @Mutation(() => CorrectionInfo, {
@@ -363,7 +352,7 @@ export class DataIssueResolver {
     @Arg('reference', () => String, { nullable: true }) reference?: string | null,
     @Arg('fields', () => [String], { nullable: true }) fields?: string[] | null,
   ): Promise<CorrectionInfo> {
-    return fileCorrection(issueDeps(ctx), catalogOf(ctx), actor(ctx, 'authority'), { kind: 'SUBJECT_REQUEST', requestType, datasetCode, key, fields, description, reference });
+    return fileCorrection(issueDeps(ctx), catalogOf(ctx), actorOf(ctx, 'authority'), { kind: 'SUBJECT_REQUEST', requestType, datasetCode, key, fields, description, reference });
   }
 
   @Mutation(() => CorrectionInfo, { description: 'The source department resolves a report or request (CORRECTED, CONFIRMED, REJECTED) and says what it found; the filer sees it. Needs the source_approver role.' })
@@ -373,7 +362,7 @@ export class DataIssueResolver {
     @Arg('outcome', () => String) outcome: string,
     @Arg('resolution', () => String) resolution: string,
   ): Promise<CorrectionInfo> {
-    return resolveCorrection(issueDeps(ctx), actor(ctx, 'source_approver'), id, outcome, resolution);
+    return resolveCorrection(issueDeps(ctx), actorOf(ctx, 'source_approver'), id, outcome, resolution);
   }
 }
 

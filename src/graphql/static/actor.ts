@@ -1,0 +1,25 @@
+import { hasRole, type Role } from '../../auth/Principal';
+import type { Catalog } from '../../catalog/Catalog';
+import { ForbiddenError, UnauthenticatedError } from '../../errors';
+import type { RequestContext } from '../../server/RequestContext';
+
+/** Who acts in a mutation or a scoped query: the agency and the person or system within it. */
+export interface Actor {
+  agency: string;
+  subject: string;
+}
+
+/**
+ * The caller as an actor, optionally needing a role.
+ * @throws UnauthenticatedError without identity; ForbiddenError without the role (naming `what`).
+ */
+export function actorOf(ctx: RequestContext, role?: Role, what = 'this operation'): Actor {
+  if (!ctx.principal) throw new UnauthenticatedError(`${what} needs an identified caller`);
+  if (role && !hasRole(ctx.principal, role)) throw new ForbiddenError(`${what} needs the ${role} role`);
+  return { agency: ctx.principal.agency, subject: ctx.principal.subject };
+}
+
+/** The published catalog this process serves. */
+export function catalogOf(ctx: RequestContext): Catalog {
+  return ctx.services.catalog.current()!.catalog;
+}
