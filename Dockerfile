@@ -1,10 +1,13 @@
 # hz-share-gateway: builds the project (type-check + Prisma client) and runs the same start
-# command as `npm start`. Set DATABASE_URL to use an external PostgreSQL; without it the
+# command as `npm start`, in production mode. Set DATABASE_URL to use an external PostgreSQL; without it the
 # embedded PostgreSQL keeps its data in /app/.data (mount a volume there).
 FROM node:20.20-bookworm-slim
 
 WORKDIR /app
+# Production mode: tokens only (no X-Dev-* identity headers); it needs AUDIT_HASH_KEY and trusted
+# keys (AUTH_JWKS_URL or AUTH_PUBLIC_KEYS_DIR) at run time.
 ENV NODE_ENV=production \
+    GATEWAY_MODE=production \
     HOST=0.0.0.0 \
     PORT=4000
 

@@ -353,6 +353,29 @@ describe('graphql-shield, the second line', () => {
   });
 });
 
+describe('references between datasets', () => {
+  it('are followed only when both join fields are readable in clear (a join reveals them)', async () => {
+    const apply = (fields: string[], purpose: string) =>
+      as(a, 'HZ-SSTHJJ', ['consumer'], undefined, `mutation($f: [String!]!) { applyForGrant(input: { datasetCode: "${ENTERPRISE}", fields: $f, purposeCode: "${purpose}", purposeText: "x" }) { id } }`, { f: fields });
+    const applyLicences = (fields: string[], purpose: string) =>
+      as(a, 'HZ-SSTHJJ', ['consumer'], undefined, `mutation($f: [String!]!) { applyForGrant(input: { datasetCode: "3.44.13.002/00000002", fields: $f, purposeCode: "${purpose}", purposeText: "x" }) { id } }`, { f: fields });
+    expect((await apply(['name'], 'ref-narrow')).body.errors).toBeUndefined();
+    expect((await applyLicences(['licenseType'], 'ref-narrow')).body.errors).toBeUndefined();
+    const q = `query($k: String!) { enterprise(uscc: $k) { name licenses { licenseNo licenseType } } }`;
+    const narrow = await as(a, 'HZ-SSTHJJ', ['consumer'], 'ref-narrow', q, { k: row(4).uscc });
+    expect(narrow.body.errors![0]).toMatchObject({
+      path: ['enterprise', 'licenses'],
+      extensions: { code: 'FORBIDDEN' },
+      message: expect.stringMatching(/joins Enterprise\.uscc to EnterpriseLicense\.uscc: following it needs both fields readable in clear/),
+    });
+    expect(statements.filter((s) => s.includes('"ds"."enterprise_license"'))).toEqual([]);
+    expect((await apply(['name'], 'ref-wide')).body.errors).toBeUndefined();
+    expect((await applyLicences(['licenseType', 'uscc'], 'ref-wide')).body.errors).toBeUndefined();
+    const wide = await as(a, 'HZ-SSTHJJ', ['consumer'], 'ref-wide', q, { k: row(4).uscc });
+    expect(wide.body).toEqual({ data: { enterprise: { name: row(4).name, licenses: [] } } });
+  });
+});
+
 describe('the access record', () => {
   it('records a failed operation, before the response leaves', async () => {
     const r = await as(a, 'HZ-RSJ', ['consumer'], 'employer-check', `{ enterprises(first: 5, after: "not-a-cursor") { nodes { uscc } } }`);

@@ -15,7 +15,7 @@
  * same objects request after request (the query compiler caches statements on them).
  */
 import type { Principal, Purpose } from '../auth/Principal';
-import type { Catalog, CatalogDataset, CatalogField, MaskRule } from '../catalog/Catalog';
+import type { Catalog, CatalogDataset, CatalogField, CatalogReference, MaskRule } from '../catalog/Catalog';
 import type { FilterInput } from '../graphql/compileQuery';
 import { type ActiveGrant, type GrantStore, isValidAt } from './grantStore';
 
@@ -170,4 +170,19 @@ export function unrestrictedView(): AccessView {
       return a;
     },
   };
+}
+
+/**
+ * Why the caller may not follow `ref` from `ds` to `target`, or null when it may. A reference is
+ * a join on ref.fromField = ref.toField, so it reveals both values: both must be readable in
+ * clear on every row the caller sees (not masked, not restricted to some rows), and the target
+ * dataset must be readable at all.
+ */
+export function referenceDenial(view: AccessView, ds: CatalogDataset, ref: CatalogReference, target: CatalogDataset): string | null {
+  const tgt = view.of(target);
+  if (tgt.basis === 'NONE') return tgt.denial();
+  const src = view.of(ds);
+  const clear = (fa: FieldAccess | undefined) => !!fa && !fa.mask && !fa.rowFilters;
+  if (clear(src.fields.get(ref.fromField)) && clear(tgt.fields.get(ref.toField))) return null;
+  return `${ds.typeName}.${ref.name} (${ref.label}) joins ${ds.typeName}.${ref.fromField} to ${target.typeName}.${ref.toField}: following it needs both fields readable in clear on every row you see; ask for them in your grants`;
 }

@@ -173,6 +173,13 @@ export const gatewayConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (c.mode === 'development' && !['127.0.0.1', '::1', 'localhost'].includes(c.server.host)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['server', 'host'],
+        message: `development mode accepts unauthenticated X-Dev-* identity headers, so it listens on loopback only (127.0.0.1, ::1, localhost), not ${c.server.host}; use mode production (GATEWAY_MODE=production) to serve others`,
+      });
+    }
     if (c.mode !== 'development' && !c.access.enforce) {
       ctx.addIssue({ code: 'custom', path: ['access', 'enforce'], message: 'can be switched off in development mode only' });
     }

@@ -6,7 +6,7 @@
  * catalog and are quoted; every value is a typed parameter.
  */
 import { getArgumentValues, type FieldNode, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
-import type { AccessView, DatasetAccess } from '../access/accessPolicy';
+import { referenceDenial, type AccessView, type DatasetAccess } from '../access/accessPolicy';
 import { DATA_HASH_BYTES } from '../audit/auditKeys';
 import type { Catalog, CatalogDataset, CatalogField, CatalogReference, MaskRule } from '../catalog/Catalog';
 import { keyFields } from '../catalog/Catalog';
@@ -124,7 +124,7 @@ export function planObject(ctx: CompileContext, ds: CatalogDataset, selection: M
       continue;
     }
     const target = datasetByCode(ctx.catalog, ref.targetDataset);
-    if (ctx.access.of(target).basis === 'NONE') {
+    if (referenceDenial(ctx.access, ds, ref, target) !== null) {
       if (!plan.deniedRefs.includes(ref)) plan.deniedRefs.push(ref);
       continue;
     }

@@ -12,8 +12,8 @@ import { isObjectType, type GraphQLSchema } from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
 import { allow, rule, shield } from 'graphql-shield';
 import type { IRules } from 'graphql-shield';
-import type { AccessView } from '../access/accessPolicy';
-import type { Catalog, CatalogDataset, CatalogField } from '../catalog/Catalog';
+import { referenceDenial, type AccessView } from '../access/accessPolicy';
+import type { Catalog, CatalogDataset, CatalogField, CatalogReference } from '../catalog/Catalog';
 import { ForbiddenError, UnauthenticatedError } from '../errors';
 import type { RequestContext } from '../server/RequestContext';
 import { connectionTypeName, edgeTypeName, listFieldName, lookupFieldName } from './naming';
@@ -41,6 +41,15 @@ function fieldRule(ds: CatalogDataset, f: CatalogField) {
   };
   // Synchronous once the request's access view is loaded (always, below a root field): this
   // runs for every field of every row.
+  return rule({ cache: 'no_cache' })((_p, _a, ctx: RequestContext) => (ctx.accessView ? decide(ctx.accessView) : ctx.access().then(decide)));
+}
+
+/** A reference: the target readable, and both join fields readable in clear (accessPolicy.referenceDenial). */
+function referenceRule(ds: CatalogDataset, ref: CatalogReference, target: CatalogDataset) {
+  const decide = (view: AccessView) => {
+    const denial = referenceDenial(view, ds, ref, target);
+    return denial === null || new ForbiddenError(denial);
+  };
   return rule({ cache: 'no_cache' })((_p, _a, ctx: RequestContext) => (ctx.accessView ? decide(ctx.accessView) : ctx.access().then(decide)));
 }
 
@@ -86,7 +95,7 @@ export function applyPermissions(schema: GraphQLSchema, catalog: Catalog): Graph
     for (const f of ds.fields) fields[f.name] = fieldRule(ds, f);
     for (const ref of ds.references) {
       const target = catalog.datasets.find((d) => d.code === ref.targetDataset)!;
-      fields[ref.name] = datasetRule(target);
+      fields[ref.name] = referenceRule(ds, ref, target);
     }
     if (!fields[VERIFICATION_FLAG]) fields[VERIFICATION_FLAG] = datasetRule(ds);
     rules[ds.typeName] = fields;

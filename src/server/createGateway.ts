@@ -64,6 +64,9 @@ async function authenticate(req: IncomingMessage, services: GatewayServices): Pr
   if (services.config.mode !== 'development') return null;
   const agency = header(req, 'x-dev-agency');
   if (!agency) return null;
+  if (!services.catalog.current()?.catalog.departments.some((d) => d.code === agency)) {
+    throw new UnauthenticatedError(`X-Dev-Agency ${agency} is not a known department`);
+  }
   const roles = (header(req, 'x-dev-roles') ?? 'consumer')
     .split(',')
     .map((r) => r.trim())
