@@ -100,6 +100,11 @@ describe('a dataset without a grant', () => {
     const r = await as(a, 'HZ-RSJ', ['consumer'], undefined, LOOKUP, { k: row(1).uscc });
     expect(r.body.errors![0].extensions!.code).toBe('FORBIDDEN');
     expect(r.body.errors![0].message).toMatch(/X-Purpose/);
+    // The source department too reads its own data for a declared purpose.
+    const own = await as(a, 'HZ-SCJGJ', ['consumer'], undefined, LOOKUP, { k: row(1).uscc });
+    expect(own.body.errors![0].message).toMatch(/X-Purpose/);
+    const ownWithPurpose = await as(a, 'HZ-SCJGJ', ['consumer'], 'registry-maintenance', LOOKUP, { k: row(1).uscc });
+    expect(ownWithPurpose.body.errors).toBeUndefined();
   });
 });
 

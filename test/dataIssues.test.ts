@@ -89,6 +89,9 @@ describe('error reports (R17) and data subjects’ requests (R18), and the flag 
     const e = ROWS[2];
     const notFound = await call('HZ-RSJ', ['consumer'], `mutation { reportDataError(datasetCode: "${ENTERPRISE}", key: { uscc: "91441300MA0000000X" }, description: "x") { id } }`);
     expect(notFound.body.errors![0].extensions!.code).toBe('NOT_FOUND');
+    // Without a grant on the dataset, no report (and no answer about whether the record exists).
+    const noGrant = await call('HZ-SSTHJJ', ['consumer'], `mutation($k: JSONObject!) { reportDataError(datasetCode: "${ENTERPRISE}", key: $k, description: "x") { id } }`, { k: { uscc: e.uscc } });
+    expect(noGrant.body.errors![0]).toMatchObject({ extensions: { code: 'FORBIDDEN' }, message: expect.stringMatching(/holds no grant on 3\.44\.13\.002\/00000001/) });
     const before = new Date();
     const rep = await call<{ reportDataError: { id: number; status: string; dueAt: string } }>(
       'HZ-RSJ', ['consumer'], `mutation($k: JSONObject!) { reportDataError(datasetCode: "${ENTERPRISE}", key: $k, fields: ["name"], description: "企业名称与营业执照不一致") { id status dueAt } }`, { k: { uscc: e.uscc } });

@@ -229,6 +229,20 @@ describe('verification (核实比对, R10)', () => {
     expect(q.body.errors![0].extensions!.code).toBe('FORBIDDEN');
   });
 
+  it('keeps a verification grant’s row restriction, even next to another grant without one', async () => {
+    const d = people[0].district;
+    const inside = people.find((x) => x.district === d)!;
+    const outside = people.find((x) => x.district !== d)!;
+    const r = await request({ kind: 'VERIFY', datasetCode: HOUSEHOLD, fields: ['name'], purposeCode: 'rows-check', rowFilter: { district: { eq: d } } }, 'HZ-ZRZYJ');
+    expect((await call('HZ-GAJ', ['source_approver'], `mutation { approveShareRequest(id: ${r.id}) { status } }`)).body.errors).toBeUndefined();
+    // A second verification grant on another (UNCONDITIONAL) field, granted at once, without rows.
+    expect((await request({ kind: 'VERIFY', datasetCode: HOUSEHOLD, fields: ['district'], purposeCode: 'rows-check' }, 'HZ-ZRZYJ')).status).toBe('GRANTED');
+    const v = (who: { recordNo: string; name: string }) =>
+      call<{ verify: { record: string } }>('HZ-ZRZYJ', ['consumer'], VERIFY, { k: { recordNo: who.recordNo }, c: { name: who.name } }, 'rows-check');
+    expect((await v(inside)).body.data!.verify.record).toBe('FOUND');
+    expect((await v(outside)).body.data!.verify.record).toBe('NOT_FOUND');
+  });
+
   it('verifies an uploaded list in one request and answers a per-row result file, never a value; the batch is recorded', async () => {
     const [p4, p5] = [people[4], people[5]];
     const csv = ['recordNo,idNumber,name', `${p4.recordNo},${p4.idNumber},${p4.name}`, `${p5.recordNo},${p5.idNumber},错误姓名`, 'NO-SUCH,110101199003070000,张三'].join('\n');
@@ -258,6 +272,12 @@ describe('verification (核实比对, R10)', () => {
     const sixth = await verify(key, { name: '猜测5' });
     expect(sixth.body.errors![0]).toMatchObject({ extensions: { code: 'RATE_LIMITED' }, message: expect.stringMatching(/at most 5 different values/) });
     expect((await verify(key, { name: '猜测0' })).body.errors).toBeUndefined();
+    // Aliases run at the same time: still counted one after the other.
+    const key2 = { recordNo: people[6].recordNo };
+    const aliases = Array.from({ length: 12 }, (_, i) => `g${i}: verify(datasetCode: "${HOUSEHOLD}", key: $k, claims: { name: "并发猜测${i}" }) { record }`).join(' ');
+    const burst = await call<Record<string, { record: string } | null>>('HZ-RSJ', ['consumer'], `query($k: JSONObject!) { ${aliases} }`, { k: key2 }, 'id-check');
+    expect(Object.values(burst.body.data!).filter((v) => v !== null)).toHaveLength(5);
+    expect(burst.body.errors!.filter((e) => e.extensions!.code === 'RATE_LIMITED')).toHaveLength(7);
     // Another record is not affected.
     expect((await verify({ recordNo: people[3].recordNo }, { name: people[3].name })).body.data!.verify.results[0].result).toBe('MATCH');
     const [{ n }] = await db.sql`SELECT count(*)::int AS n FROM verification_attempt WHERE claim_hash LIKE '%猜%'`;

@@ -109,7 +109,8 @@ function createView(catalog: Catalog, agency: string, purpose: Purpose | null, g
     of(ds) {
       let a = byDataset.get(ds.code);
       if (!a) {
-        a = ds.departmentCode === agency ? ownerAccess(ds) : grantAccess(ds, grants.filter((g) => g.datasetCode === ds.code), agency, purpose);
+        // The source department reads its own data without a grant, but for a declared purpose too.
+        a = ds.departmentCode === agency && purpose ? ownerAccess(ds) : grantAccess(ds, grants.filter((g) => g.datasetCode === ds.code), agency, purpose);
         byDataset.set(ds.code, a);
       }
       return a;

@@ -398,11 +398,12 @@ export async function renewGrant(deps: GrantDeps, actor: GrantActor, id: number,
 }
 
 /** The source department (or the data authority) revokes a grant with a reason; it stops at once on every gateway. */
-export async function revokeGrant(deps: GrantDeps, catalog: Catalog, actor: GrantActor, id: number, reason: string): Promise<GrantRecord> {
+export async function revokeGrant(deps: GrantDeps, catalog: Catalog, actor: GrantActor & { roles?: readonly string[] }, id: number, reason: string): Promise<GrantRecord> {
   const owner = await sourceDepartmentOf(deps.prisma, id);
-  const isAuthority = catalog.departments.some((d) => d.code === actor.agency && d.isAuthority);
-  if (owner.department !== actor.agency && !isAuthority) {
-    throw new ForbiddenError(`only the source department ${owner.department} or the data authority revokes grants on ${owner.datasetCode}`);
+  // The data authority is its department acting with the authority role.
+  const isAuthority = !!actor.roles?.includes('authority') && catalog.departments.some((d) => d.code === actor.agency && d.isAuthority);
+  if (!isAuthority && (owner.department !== actor.agency || !actor.roles?.includes('source_approver'))) {
+    throw new ForbiddenError(`only the source department ${owner.department} (source_approver role) or the data authority (authority role) revokes grants on ${owner.datasetCode}`);
   }
   if (!reason?.trim()) throw new UserInputError('reason: say why the grant is revoked; the grantee is told');
   const by = `${actor.agency}/${actor.subject}`;

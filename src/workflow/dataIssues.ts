@@ -19,6 +19,9 @@ import { PG_TYPES, quoteIdent } from '../db/rowTables';
 import { ConflictError, ForbiddenError, NotFoundError, UserInputError } from '../errors';
 import { columnName, ROWS_SCHEMA, tableName } from '../graphql/naming';
 import type { GrantActor } from '../access/grantService';
+import type { GrantStore } from '../access/grantStore';
+import { isValidAt } from '../access/grantStore';
+import { compileFilter, Params, type FilterInput } from '../graphql/compileQuery';
 
 export const DEMAND_WORKING_DAYS = 5;
 export const CORRECTION_WORKING_DAYS = 10;
@@ -29,6 +32,8 @@ export interface IssueDeps {
   prisma: Prisma;
   sql: Sql;
   calendar: WorkingDayCalendar;
+  /** Grants in force (an error report needs a READ grant covering the record). */
+  grants?: GrantStore;
   now?: () => Date;
 }
 
@@ -93,17 +98,35 @@ function recordKeyText(ds: CatalogDataset, key: Record<string, unknown>): string
   return keys.map((f) => String(key[f.name])).join('\u001f');
 }
 
-/** The record must exist; its values are not read. */
-async function assertRecordExists(sql: Sql, ds: CatalogDataset, key: Record<string, unknown>): Promise<void> {
+/**
+ * The record must exist among the rows the filer may see (`rowFilters` null = all rows); its
+ * values are not read. Missing and out-of-reach records get the same answer.
+ */
+async function assertRecordExists(sql: Sql, ds: CatalogDataset, key: Record<string, unknown>, rowFilters: FilterInput[] | null): Promise<void> {
   const keys = keyFields(ds);
-  const where = keys.map((f, i) => `${quoteIdent(columnName(f.name))} = $${i + 1}::${PG_TYPES[f.type]}`).join(' AND ');
+  const params = new Params();
+  const conds = keys.map((f) => `t0.${quoteIdent(columnName(f.name))} = ${params.add(key[f.name], PG_TYPES[f.type])}`);
+  if (rowFilters) conds.push(`(${rowFilters.map((f) => `(${compileFilter(ds, f, 't0', params) ?? 'true'})`).join(' OR ')})`);
   let rows: unknown[];
   try {
-    rows = await sql.unsafe(`SELECT 1 FROM ${quoteIdent(ROWS_SCHEMA)}.${quoteIdent(tableName(ds))} WHERE ${where}`, keys.map((f) => key[f.name]) as never[]);
+    rows = await sql.unsafe(`SELECT 1 FROM ${quoteIdent(ROWS_SCHEMA)}.${quoteIdent(tableName(ds))} t0 WHERE ${conds.join(' AND ')}`, params.values as never[]);
   } catch {
     throw new UserInputError('key: a value does not fit its field type');
   }
-  if (!rows.length) throw new NotFoundError(`${ds.code} has no record with this key`);
+  if (!rows.length) throw new NotFoundError(`${ds.code} has no record with this key among the rows shared with you`);
+}
+
+/**
+ * Which rows a filer may report on: the source department and the data authority all of them;
+ * an agency the rows of its READ grants on the dataset (any purpose) valid now.
+ * @throws ForbiddenError without such a grant.
+ */
+async function reportableRows(deps: IssueDeps, catalog: Catalog, actor: GrantActor, ds: CatalogDataset): Promise<FilterInput[] | null> {
+  if (ds.departmentCode === actor.agency || isAuthority(catalog, actor.agency)) return null;
+  const now = new Date();
+  const grants = ((await deps.grants?.agencyGrants(actor.agency)) ?? []).filter((g) => g.kind === 'READ' && g.datasetCode === ds.code && isValidAt(g, now));
+  if (!grants.length) throw new ForbiddenError(`errors are reported on data shared with you: ${actor.agency} holds no grant on ${ds.code}`);
+  return grants.some((g) => !g.rowFilter) ? null : grants.map((g) => g.rowFilter!);
 }
 
 /**
@@ -130,7 +153,7 @@ export async function fileCorrection(
   if (unknown.length) throw new UserInputError(`fields: ${ds.code} has no field ${unknown.join(', ')}`);
   if (!input.description?.trim()) throw new UserInputError('description: say what is wrong or what is asked');
   const recordKey = recordKeyText(ds, input.key);
-  await assertRecordExists(deps.sql, ds, input.key);
+  await assertRecordExists(deps.sql, ds, input.key, input.kind === 'ERROR_REPORT' ? await reportableRows(deps, catalog, actor, ds) : null);
   const now = deps.now?.() ?? new Date();
   const due = addWorkingDays(now, CORRECTION_WORKING_DAYS, deps.calendar);
   const dataset = await deps.prisma.dataset.findUniqueOrThrow({ where: { code: ds.code }, select: { id: true } });

@@ -90,29 +90,18 @@ export async function verifyRecord(
 
   const datasetIdRow = await services.sql<{ id: number }[]>`SELECT id FROM dataset WHERE code = ${ds.code}`;
   const datasetId = datasetIdRow[0].id;
-  // Enumeration guard: distinct earlier claims per field for this record, in the window.
-  const earlier = await services.sql<{ field: string; claim_hash: string }[]>`
-    SELECT DISTINCT field, claim_hash FROM verification_attempt
-    WHERE agency = ${p.agency} AND dataset_id = ${datasetId} AND key_hash = ${keyHash}
-      AND field IN ${services.sql(fields.map((f) => f.name))}
-      AND at > now() - make_interval(hours => ${limits.verifyWindowHours})`;
-  for (const [i, f] of fields.entries()) {
-    const seen = new Set(earlier.filter((e) => e.field === f.name).map((e) => e.claim_hash));
-    if (!seen.has(claimHashes[i]) && seen.size >= limits.verifyDistinctClaims) {
-      audit.fieldsDenied.add(`${AccessAudit.fieldKey(ds.code, f.name)}:verify`);
-      throw new GatewayError(
-        `verification limit: at most ${limits.verifyDistinctClaims} different values may be claimed for ${ds.typeName}.${f.name} of one record within ${limits.verifyWindowHours} h (limits.verifyDistinctClaims); the same claim may be repeated`,
-        GatewayErrorCode.RATE_LIMITED,
-      );
-    }
-  }
 
+  // Rows: for each claimed field, the rows of a grant that covers it (any of them); all claimed
+  // fields together. A grant that covers none of the claims widens nothing.
   const params = new Params();
   const table = `${quoteIdent(ROWS_SCHEMA)}.${quoteIdent(tableName(ds))}`;
   const conds = keys.map((f) => `t0.${quoteIdent(columnName(f.name))} = ${params.add(key[f.name], PG_TYPES[f.type])}`);
-  if (!owner && !grants.some((g) => !g.rowFilter)) {
-    const filters = grants.filter((g) => fields.some((f) => g.fields.has(f.name))).map((g) => g.rowFilter as FilterInput);
-    conds.push(`(${filters.map((f) => `(${compileFilter(ds, f, 't0', params) ?? 'true'})`).join(' OR ')})`);
+  if (!owner) {
+    for (const f of fields) {
+      const covering = grants.filter((g) => g.fields.has(f.name));
+      if (covering.some((g) => !g.rowFilter)) continue;
+      conds.push(`(${covering.map((g) => `(${compileFilter(ds, g.rowFilter as FilterInput, 't0', params) ?? 'true'})`).join(' OR ')})`);
+    }
   }
   const checks = fields.map((f, i) => {
     const col = `t0.${quoteIdent(columnName(f.name))}`;
@@ -120,29 +109,54 @@ export async function verifyRecord(
     const test = v === null || v === undefined ? `${col} IS NULL` : `${compared(f, col)} IS NOT DISTINCT FROM ${compared(f, params.add(v, PG_TYPES[f.type]))}`;
     return `(${test}) AS c${i}`;
   });
-  let rows: Record<string, unknown>[];
-  try {
-    rows = await services.sql.unsafe(
-      `SELECT ${checks.join(', ')}, ${auditHashes(ds, 't0', params, services.auditKeys.dataPads)}::text AS h FROM ${table} t0 WHERE ${conds.join(' AND ')}`,
-      params.values as never[],
-    );
-  } catch (err) {
-    if ((err as { code?: string }).code?.startsWith('22')) throw new UserInputError('a key or claimed value does not fit its field type');
-    throw err;
-  }
-  const found = rows.length > 0;
-  const results = found ? fields.map((f, i) => ({ field: f.name, result: (rows[0][`c${i}`] ? 'MATCH' : 'NO_MATCH') as ClaimResult })) : [];
-  await services.sql`
-    INSERT INTO verification_attempt ${services.sql(
-      fields.map((f, i) => ({
-        agency: p.agency,
-        dataset_id: datasetId,
-        key_hash: keyHash,
-        field: f.name,
-        claim_hash: claimHashes[i],
-        result: found ? results[i].result : 'NOT_FOUND',
-      })),
-    )}`;
+
+  // Check the limit, compare and record the attempt in one transaction, under a lock per
+  // (agency, dataset, record, field): concurrent verifications (aliases, parallel requests) are
+  // counted one after the other, so none slips past the limit.
+  const { rows, results, found } = await services.sql.begin(async (tx) => {
+    for (const name of fields.map((f) => f.name).sort()) {
+      await tx`SELECT pg_advisory_xact_lock(hashtextextended(${`verify\u001f${p.agency}\u001f${datasetId}\u001f${keyHash}\u001f${name}`}, 0))`;
+    }
+    const earlier = await tx<{ field: string; claim_hash: string }[]>`
+      SELECT DISTINCT field, claim_hash FROM verification_attempt
+      WHERE agency = ${p.agency} AND dataset_id = ${datasetId} AND key_hash = ${keyHash}
+        AND field IN ${tx(fields.map((f) => f.name))}
+        AND at > now() - make_interval(hours => ${limits.verifyWindowHours})`;
+    for (const [i, f] of fields.entries()) {
+      const seen = new Set(earlier.filter((e) => e.field === f.name).map((e) => e.claim_hash));
+      if (!seen.has(claimHashes[i]) && seen.size >= limits.verifyDistinctClaims) {
+        audit.fieldsDenied.add(`${AccessAudit.fieldKey(ds.code, f.name)}:verify`);
+        throw new GatewayError(
+          `verification limit: at most ${limits.verifyDistinctClaims} different values may be claimed for ${ds.typeName}.${f.name} of one record within ${limits.verifyWindowHours} h (limits.verifyDistinctClaims); the same claim may be repeated`,
+          GatewayErrorCode.RATE_LIMITED,
+        );
+      }
+    }
+    let rows: Record<string, unknown>[];
+    try {
+      rows = await tx.unsafe(
+        `SELECT ${checks.join(', ')}, ${auditHashes(ds, 't0', params, services.auditKeys.dataPads)}::text AS h FROM ${table} t0 WHERE ${conds.join(' AND ')}`,
+        params.values as never[],
+      );
+    } catch (err) {
+      if ((err as { code?: string }).code?.startsWith('22')) throw new UserInputError('a key or claimed value does not fit its field type');
+      throw err;
+    }
+    const found = rows.length > 0;
+    const results = found ? fields.map((f, i) => ({ field: f.name, result: (rows[0][`c${i}`] ? 'MATCH' : 'NO_MATCH') as ClaimResult })) : [];
+    await tx`
+      INSERT INTO verification_attempt ${tx(
+        fields.map((f, i) => ({
+          agency: p.agency,
+          dataset_id: datasetId,
+          key_hash: keyHash,
+          field: f.name,
+          claim_hash: claimHashes[i],
+          result: found ? results[i].result : 'NOT_FOUND',
+        })),
+      )}`;
+    return { rows, results, found };
+  });
   for (const f of fields) audit.fieldsReturned.add(`${AccessAudit.fieldKey(ds.code, f.name)}:verify`);
   if (found) {
     audit.rowCount++;

@@ -128,7 +128,7 @@ export class GrantResolver {
     const p = ctx.principal;
     if (!p) throw new UnauthenticatedError('revoking a grant needs an identified caller');
     if (!hasRole(p, 'source_approver') && !hasRole(p, 'authority')) throw new ForbiddenError('revoking a grant needs the source_approver or authority role');
-    return revokeGrant(ctx.services, catalogOf(ctx), { agency: p.agency, subject: p.subject }, id, reason);
+    return revokeGrant(ctx.services, catalogOf(ctx), { agency: p.agency, subject: p.subject, roles: p.roles }, id, reason);
   }
 }
 

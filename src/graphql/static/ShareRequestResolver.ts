@@ -166,6 +166,7 @@ class VerificationResultInfo {
 @Resolver()
 export class VerificationResolver {
   @Query(() => VerificationResultInfo, {
+    nullable: true,
     description:
       'Verifies claimed values of one record against the dataset (核实比对, R10), e.g. NOT_SHARED identity fields: MATCH / NO_MATCH per claim, or NOT_FOUND; never a value. Needs a VERIFY grant for the purpose in X-Purpose.',
   })
@@ -337,6 +338,7 @@ export class DataIssueResolver {
     @Arg('description', () => String) description: string,
     @Arg('fields', () => [String], { nullable: true }) fields?: string[] | null,
   ): Promise<CorrectionInfo> {
+    ctx.audit.datasets.add(datasetCode);
     return fileCorrection(issueDeps(ctx), catalogOf(ctx), actorOf(ctx), { kind: 'ERROR_REPORT', datasetCode, key, fields, description });
   }
 
@@ -352,6 +354,7 @@ export class DataIssueResolver {
     @Arg('reference', () => String, { nullable: true }) reference?: string | null,
     @Arg('fields', () => [String], { nullable: true }) fields?: string[] | null,
   ): Promise<CorrectionInfo> {
+    ctx.audit.datasets.add(datasetCode);
     return fileCorrection(issueDeps(ctx), catalogOf(ctx), actorOf(ctx, 'authority'), { kind: 'SUBJECT_REQUEST', requestType, datasetCode, key, fields, description, reference });
   }
 
@@ -367,5 +370,5 @@ export class DataIssueResolver {
 }
 
 function issueDeps(ctx: RequestContext) {
-  return { prisma: ctx.services.prisma, sql: ctx.services.sql, calendar: ctx.services.calendar };
+  return { prisma: ctx.services.prisma, sql: ctx.services.sql, calendar: ctx.services.calendar, grants: ctx.services.grants };
 }
