@@ -68,6 +68,7 @@ it('starts an embedded PostgreSQL, loads the demo once, keeps the data across re
   const env = {
     EMBEDDED_PG_DIR: path.join(dataDir, 'pg'),
     EMBEDDED_PG_PORT: String(55000 + (process.pid % 4000)),
+    LOG_LEVEL: 'debug',
     // Development mode creates the access-record key on first start and reuses it.
     AUDIT_KEY_FILE: path.join(dataDir, 'audit-hash.key'),
   };
@@ -75,9 +76,12 @@ it('starts an embedded PostgreSQL, loads the demo once, keeps the data across re
   const first = await start(env);
   expect(await totalEnterprises(first.url)).toBe(20_000);
   expect(first.lines.some((l) => l.msg === 'demo rows delivered')).toBe(true);
-  // A request in flight when SIGTERM arrives still gets its answer.
+  // A request in flight when SIGTERM arrives still gets its answer: SIGTERM is sent once the
+  // gateway has logged receiving it (debug level), not after a guessed delay.
+  const received = () => first.lines.filter((l) => l.msg === 'request received').length;
+  const before = received();
   const inflight = totalEnterprises(first.url);
-  await new Promise((r) => setTimeout(r, 5));
+  while (received() === before) await new Promise((r) => setTimeout(r, 2));
   first.child.kill('SIGTERM');
   expect(await inflight).toBe(20_000);
   expect(await first.exited).toBe(0);

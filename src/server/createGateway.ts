@@ -339,6 +339,7 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
     // Plain string split: new URL() on every request costs more than the routing needs.
     const url = { pathname: q < 0 ? rawUrl : rawUrl.slice(0, q), search: q < 0 ? '' : rawUrl.slice(q) };
     inflight++;
+    if (log.isLevelEnabled('debug')) reqLog().debug({ method: req.method, url: url.pathname }, 'request received');
     res.on('close', () => {
       inflight--;
       if (log.isLevelEnabled('info')) {
