@@ -8,6 +8,7 @@ import { asAgency, startTestGateway, type TestGateway } from '../src/__testUtils
 import { eventually } from '../src/__testUtils__/eventually';
 import { requestShare, approveShareRequest } from '../src/workflow/shareRequests';
 import { deadlineOverview, sweepDeadlines } from '../src/workflow/deadlines';
+import { fileDataDemand } from '../src/workflow/dataIssues';
 
 jest.setTimeout(90_000);
 
@@ -158,6 +159,10 @@ describe('the working-day calendar at run time', () => {
     });
     expect(asked.dueProvisional).toBe(true);
     const provisionalDue = asked.answerDueAt!.toISOString();
+    const demand = await fileDataDemand({ ...a.services, now: () => new Date('2027-02-04T10:00:00+08:00') }, catalog, { agency: 'HZ-RSJ', subject: 'clerk' }, {
+      department: 'HZ-SSTHJJ', description: '噪声数据', purposeText: '核查', legalBasis: '《噪声污染防治法》',
+    });
+    expect(demand.dueProvisional).toBe(true);
 
     const authority = asAgency('HZ-ZSJ', 'authority');
     const bad = await a.graphql(`mutation($s: JSONObject!) { loadHolidayYear(schedule: $s) { year } }`, { s: { year: 2027, papers: [], days: [{ name: '', date: '2027-13-01', isOffDay: 'yes' }] } }, authority);
@@ -167,7 +172,10 @@ describe('the working-day calendar at run time', () => {
 
     const loaded = await a.graphql<{ loadHolidayYear: { year: number; recomputed: number } }>(`mutation($s: JSONObject!) { loadHolidayYear(schedule: $s) { year recomputed } }`, { s: schedule2027 }, authority);
     expect(loaded.body.errors).toBeUndefined();
-    expect(loaded.body.data!.loadHolidayYear).toEqual({ year: 2027, recomputed: 1 });
+    expect(loaded.body.data!.loadHolidayYear).toEqual({ year: 2027, recomputed: 2 });
+    const [dd] = await db.sql`SELECT due_at, due_provisional FROM data_demand WHERE id = ${demand.id}`;
+    expect(new Date(dd.due_at).toISOString()).toBe('2027-02-18T15:59:59.999Z'); // 5th working day: Thu 02-18
+    expect(dd.due_provisional).toBe(false);
     const [row] = await db.sql`SELECT answer_due_at, due_provisional FROM share_request WHERE id = ${asked.id}`;
     // 02-05 to 02-11 off: the 1st working day after Thu 02-04 is Fri 02-12, the 2nd Mon 02-15.
     expect(new Date(row.answer_due_at).toISOString()).toBe('2027-02-15T15:59:59.999Z');

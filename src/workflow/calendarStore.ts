@@ -7,6 +7,7 @@
 import type { Sql } from '../db/createSql';
 import { addWorkingDays, loadBundledYears, WorkingDayCalendar, type HolidayYear } from '../calendar/workingDays';
 import { UserInputError } from '../errors';
+import { CORRECTION_WORKING_DAYS, DEMAND_WORKING_DAYS } from './dataIssues';
 import { ANSWER_WORKING_DAYS, FULFIL_WORKING_DAYS } from './shareRequests';
 
 export const CALENDAR_CHANNEL = 'hzgw_calendar_changed';
@@ -39,8 +40,8 @@ export function checkHolidayYear(y: unknown): HolidayYear {
 }
 
 /**
- * Stores (or replaces) a year's schedule and recomputes the due dates of open share requests,
- * all in one transaction. Returns the new calendar and how many deadlines changed.
+ * Stores (or replaces) a year's schedule and recomputes the due dates of everything open (share
+ * requests, demands, error reports and data subjects' requests), all in one transaction. Returns the new calendar and how many deadlines changed.
  */
 export async function saveHolidayYear(sql: Sql, current: WorkingDayCalendar, schedule: unknown, by: string): Promise<{ calendar: WorkingDayCalendar; recomputed: number }> {
   const year = checkHolidayYear(schedule);
@@ -71,6 +72,18 @@ export async function saveHolidayYear(sql: Sql, current: WorkingDayCalendar, sch
                WHERE id = ${r.id}`;
       await tx`INSERT INTO share_request_event (share_request_id, action, from_status, to_status, actor, reason)
                VALUES (${r.id}, 'DEADLINE_RECOMPUTED', ${r.status}, ${r.status}, ${by}, ${`${year.year} 年放假安排已加载: ${was ?? '—'} → ${due.due.toISOString()}`})`;
+    }
+    // Demands (5 working days) and error reports / data subjects' requests (10), while open.
+    for (const [table, days] of [['data_demand', DEMAND_WORKING_DAYS], ['data_correction', CORRECTION_WORKING_DAYS]] as const) {
+      const rows = await tx<{ id: number; filed_at: string; due_at: string; due_provisional: boolean }[]>`
+        SELECT id, to_json(filed_at)#>>'{}' AS filed_at, to_json(due_at)#>>'{}' AS due_at, due_provisional
+          FROM ${tx(table)} WHERE status = 'OPEN' FOR UPDATE`;
+      for (const r of rows) {
+        const due = addWorkingDays(new Date(r.filed_at), days, calendar);
+        if (new Date(r.due_at).getTime() === due.due.getTime() && r.due_provisional === due.provisional) continue;
+        changed++;
+        await tx`UPDATE ${tx(table)} SET due_at = ${due.due.toISOString()}, due_provisional = ${due.provisional} WHERE id = ${r.id}`;
+      }
     }
     await tx`SELECT pg_notify(${CALENDAR_CHANNEL}, ${String(year.year)})`;
     return changed;
