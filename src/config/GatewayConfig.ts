@@ -162,11 +162,23 @@ export const gatewayConfigSchema = z
       })
       .strict()
       .prefault({}),
-    /** Provincial open-data platform (open-data issue). Room is reserved here. */
+    /** Provincial open-data platform (R15): where open data is pushed (src/province/). */
     province: z
       .object({
+        /** Base URL of the provincial platform (or of `npm run province:sim`). Unset: no push. */
         endpoint: z.url().optional(),
+        /** Name of the environment variable holding the bearer token for the platform. */
         credentialsEnv: z.string().optional(),
+        /** Rows per chunk. */
+        chunkRows: z.number().int().min(1).max(100_000).default(1000),
+        /** Attempts per chunk before it is dead-lettered and the authority alerted. */
+        maxAttempts: z.number().int().min(1).max(100).default(5),
+        /** First retry delay; doubles per attempt, with full jitter. */
+        backoffMs: z.number().int().min(0).max(600_000).default(500),
+        /** Per request. */
+        timeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+        /** When the push runs (cron, Asia/Shanghai). */
+        syncCron: z.string().min(9).default('*/5 * * * *'),
       })
       .strict()
       .prefault({}),
@@ -258,4 +270,10 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; key: string; parse: Par
   { env: 'AUTH_CLOCK_SKEW_SECONDS', key: 'auth.clockSkewSeconds', parse: 'int' },
   { env: 'AUTH_DEV_KEY_DIR', key: 'auth.devKeyDir', parse: 'string' },
   { env: 'PROVINCE_ENDPOINT', key: 'province.endpoint', parse: 'string' },
+  { env: 'PROVINCE_CREDENTIALS_ENV', key: 'province.credentialsEnv', parse: 'string' },
+  { env: 'PROVINCE_CHUNK_ROWS', key: 'province.chunkRows', parse: 'int' },
+  { env: 'PROVINCE_MAX_ATTEMPTS', key: 'province.maxAttempts', parse: 'int' },
+  { env: 'PROVINCE_BACKOFF_MS', key: 'province.backoffMs', parse: 'int' },
+  { env: 'PROVINCE_TIMEOUT_MS', key: 'province.timeoutMs', parse: 'int' },
+  { env: 'PROVINCE_SYNC_CRON', key: 'province.syncCron', parse: 'string' },
 ];

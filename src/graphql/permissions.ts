@@ -70,6 +70,7 @@ const STATIC_QUERY_RULES: Record<string, 'public' | 'identified'> = {
   calendarStatus: 'public',
   dataDemands: 'identified',
   corrections: 'identified',
+  provinceSyncStatus: 'identified',
   accessRecords: 'identified',
   subjectAccessReport: 'identified',
 };

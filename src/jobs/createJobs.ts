@@ -15,11 +15,14 @@ import type { WorkingDayCalendar } from '../calendar/workingDays';
 import { sweepDeadlines } from '../workflow/deadlines';
 
 export const SWEEP_QUEUE = 'deadline-sweep';
+export const PROVINCE_QUEUE = 'province-push';
 
 export interface Jobs {
   boss: PgBoss;
   /** Sends one deadline sweep now (tests, operators). */
   sweepNow(): Promise<string | null>;
+  /** Sends one push to the provincial platform now (when one is configured). */
+  pushNow(): Promise<string | null>;
   stop(): Promise<void>;
 }
 
@@ -31,6 +34,8 @@ export async function createJobs(opts: {
   reminderBeforeHours: number;
   /** The calendar in force (it changes when the authority loads a year). */
   calendar: () => WorkingDayCalendar;
+  /** The push to the provincial platform, when one is configured: its cron and the work. */
+  province?: { cron: string; run: () => Promise<unknown> };
 }): Promise<Jobs> {
   const log = opts.log.child({ component: 'jobs' });
   const boss = new PgBoss({ connectionString: opts.url, schema: 'pgboss', max: 2, application_name: 'hz-share-gateway jobs' });
@@ -47,9 +52,21 @@ export async function createJobs(opts: {
       if (result.reminders || result.escalations || result.calendarWarnings) log.info({ jobId: job.id, ...result }, 'deadline sweep');
     }
   });
+  if (opts.province) {
+    const province = opts.province;
+    await boss.createQueue(PROVINCE_QUEUE);
+    await boss.schedule(PROVINCE_QUEUE, province.cron, {}, { tz: 'Asia/Shanghai' });
+    await boss.work(PROVINCE_QUEUE, { pollingIntervalSeconds: 2 }, async (jobs) => {
+      for (const job of jobs) {
+        const result = await province.run();
+        await opts.sql`INSERT INTO job_run (job_id, queue, worker, result) VALUES (${job.id}, ${PROVINCE_QUEUE}, ${worker}, ${opts.sql.json(result as never)})`;
+      }
+    });
+  }
   return {
     boss,
     sweepNow: () => boss.send(SWEEP_QUEUE, {}),
+    pushNow: () => (opts.province ? boss.send(PROVINCE_QUEUE, {}) : Promise.resolve(null)),
     async stop() {
       await boss.stop({ graceful: true, wait: true, timeout: 5000 });
     },

@@ -17,6 +17,8 @@ import { createAccessRecordWriter } from '../audit/createAccessRecordWriter';
 import { createRateLimiter } from './rateLimiter';
 import { CALENDAR_CHANNEL, loadCalendar } from '../workflow/calendarStore';
 import { createJobs } from '../jobs/createJobs';
+import { createProvinceClient } from '../province/provinceClient';
+import { pushOpenData } from '../province/pushOpenData';
 import { createEmbeddedDatabase } from '../db/createEmbeddedDatabase';
 import { createPrisma } from '../db/createPrisma';
 import { createSql } from '../db/createSql';
@@ -144,7 +146,29 @@ export async function startGateway(config: GatewayConfig, log: Logger, options: 
     }
 
     if (config.deadlines.jobs) {
-      const jobs = await createJobs({ url: db.url, sql: controlSql, log, sweepCron: config.deadlines.sweepCron, reminderBeforeHours: config.deadlines.reminderBeforeHours, calendar: () => services.calendar });
+      const p = config.province;
+      const client = p.endpoint
+        ? createProvinceClient({
+            endpoint: p.endpoint,
+            // The token itself never sits in the configuration: it is read from the variable named there.
+            token: p.credentialsEnv ? process.env[p.credentialsEnv] : undefined,
+            timeoutMs: p.timeoutMs,
+          })
+        : null;
+      const jobs = await createJobs({
+        url: db.url,
+        sql: controlSql,
+        log,
+        sweepCron: config.deadlines.sweepCron,
+        reminderBeforeHours: config.deadlines.reminderBeforeHours,
+        calendar: () => services.calendar,
+        province: client
+          ? {
+              cron: p.syncCron,
+              run: () => pushOpenData({ sql, client, catalog: services.catalog.current()!.catalog, log }, { chunkRows: p.chunkRows, maxAttempts: p.maxAttempts, backoffMs: p.backoffMs }),
+            }
+          : undefined,
+      });
       services.jobs = jobs;
       stops.push(() => jobs.stop());
     }

@@ -15,6 +15,9 @@ import { verifyRecord } from '../../workflow/verification';
 import { calendarGap, deadlineOverview } from '../../workflow/deadlines';
 import { saveHolidayYear } from '../../workflow/calendarStore';
 import { answerDataDemand, fileCorrection, fileDataDemand, resolveCorrection } from '../../workflow/dataIssues';
+import { retryProvinceSync } from '../../province/pushOpenData';
+import { quoteIdent, UPDATED_AT_COLUMN } from '../../db/rowTables';
+import { ROWS_SCHEMA, tableName } from '../naming';
 import type { RequestContext } from '../../server/RequestContext';
 import type { FilterInput } from '../compileQuery';
 import { GraphQLJSONObject } from './catalogTypes';
@@ -371,4 +374,55 @@ export class DataIssueResolver {
 
 function issueDeps(ctx: RequestContext) {
   return { prisma: ctx.services.prisma, sql: ctx.services.sql, calendar: ctx.services.calendar, grants: ctx.services.grants };
+}
+
+@ObjectType({ description: 'Push of one open dataset to the provincial platform (R15).' })
+class ProvinceSyncInfo {
+  @Field(() => String) datasetCode!: string;
+  @Field(() => String, { description: 'OK, FAILED (a chunk is dead-lettered)' }) status!: string;
+  @Field(() => String, { nullable: true, description: 'Last version (row change time) the province acknowledged' }) ackedVersion!: string | null;
+  @Field(() => Int, { description: 'Rows changed since, not yet acknowledged' }) lag!: number;
+  @Field(() => Int) failures!: number;
+  @Field(() => Int) deadChunks!: number;
+  @Field(() => String, { nullable: true }) lastError!: string | null;
+  @Field(() => GraphQLISODateTime, { nullable: true }) lastAckAt!: Date | null;
+}
+
+/** Open data pushed to the province (issue 5): province/pushOpenData.ts. */
+@Resolver()
+export class ProvinceResolver {
+  @Query(() => [ProvinceSyncInfo], { description: 'Per open dataset: last acknowledged version, lag, failures. Needs the authority or sync_job role.' })
+  async provinceSyncStatus(@Ctx() ctx: RequestContext): Promise<ProvinceSyncInfo[]> {
+    const a = actorOf(ctx);
+    if (!ctx.principal!.roles.some((r) => r === 'authority' || r === 'sync_job')) throw new ForbiddenError('the push status is for the data authority and sync jobs');
+    void a;
+    const catalog = catalogOf(ctx);
+    const rows = await ctx.services.sql<{ dataset_code: string; status: string; acked_at: string | null; failures: number; last_error: string | null; last_ack_at: string | null; dead: number }[]>`
+      SELECT s.dataset_code, s.status, s.acked_at, s.failures, s.last_error, to_json(s.last_ack_at)#>>'{}' AS last_ack_at,
+             (SELECT count(*)::int FROM province_chunk c WHERE c.dataset_code = s.dataset_code AND c.state = 'DEAD') AS dead
+        FROM province_sync s ORDER BY s.dataset_code`;
+    const out: ProvinceSyncInfo[] = [];
+    for (const r of rows) {
+      const ds = catalog.datasets.find((d) => d.code === r.dataset_code);
+      let lag = 0;
+      if (ds) {
+        const table = `${quoteIdent(ROWS_SCHEMA)}.${quoteIdent(tableName(ds))}`;
+        const [{ n }] = await ctx.services.sql.unsafe<{ n: number }[]>(
+          r.acked_at ? `SELECT count(*)::int AS n FROM ${table} WHERE ${quoteIdent(UPDATED_AT_COLUMN)} > $1::timestamptz` : `SELECT count(*)::int AS n FROM ${table}`,
+          (r.acked_at ? [r.acked_at] : []) as never[],
+        );
+        lag = n;
+      }
+      out.push({ datasetCode: r.dataset_code, status: r.status, ackedVersion: r.acked_at, lag, failures: r.failures, deadChunks: r.dead, lastError: r.last_error, lastAckAt: r.last_ack_at ? new Date(r.last_ack_at) : null });
+    }
+    return out;
+  }
+
+  @Mutation(() => Boolean, { description: 'Lets a FAILED push go on: its dead-lettered chunk is sent again by the next run. Needs the authority role.' })
+  async retryProvinceSync(@Ctx() ctx: RequestContext, @Arg('datasetCode', () => String) datasetCode: string): Promise<boolean> {
+    actorOf(ctx, 'authority', 'retrying a provincial push');
+    const ok = await retryProvinceSync(ctx.services.sql, datasetCode);
+    if (ok) await ctx.services.jobs?.pushNow();
+    return ok;
+  }
 }
