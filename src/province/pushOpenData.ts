@@ -35,6 +35,8 @@ export interface PushOptions {
   random?: () => number;
   /** Stops after this many chunks in a run (tests simulate a crash with it). */
   stopAfterChunks?: number;
+  /** Only these datasets (the benchmark pushes one). */
+  only?: string[];
 }
 
 export interface DatasetReport {
@@ -79,7 +81,7 @@ export async function pushOpenData(deps: { sql: Sql; client: ProvinceClient; cat
     if (!locked) return { ran: false, catalog: { entries: 0, retired: [] }, datasets: [] };
     try {
       const [run] = await sql<{ id: number }[]>`INSERT INTO province_sync_run DEFAULT VALUES RETURNING id`;
-      const open = openDatasets(catalog);
+      const open = openDatasets(catalog).filter((o) => !opts.only || opts.only.includes(o.ds.code));
       // 1. The open catalog, and what left it.
       const entries: OpenCatalogEntry[] = open.map(({ ds }) => ({
         code: ds.code,
