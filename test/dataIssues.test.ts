@@ -129,3 +129,25 @@ describe('error reports (R17) and data subjects’ requests (R18), and the flag 
     expect(JSON.stringify(seenBySource.body)).not.toContain(p.idNumber);
   });
 });
+
+describe('requests from the public (R16)', () => {
+  it('are filed by the portal, answered by the agency within 20 working days, and escalated when late', async () => {
+    const FILE = `mutation { filePublicRequest(department: "HZ-SSTHJJ", requesterRef: "PORTAL-2026-000123", datasetCode: "${AIR}", description: "各站点逐小时 PM2.5 历史数据", purpose: "学术研究", scenario: "空气质量模型训练", safeguards: "仅用于研究，不对外提供原始数据", periodUntil: "2027-12-31T00:00:00Z") { id status dueAt } }`;
+    const byAgency = await call('HZ-RSJ', ['consumer'], FILE);
+    expect(byAgency.body.errors![0].extensions!.code).toBe('FORBIDDEN');
+    const before = new Date();
+    const filed = await call<{ filePublicRequest: { id: number; status: string; dueAt: string } }>('HZ-ZSJ', ['sync_job'], FILE);
+    expect(filed.body.errors).toBeUndefined();
+    const r = filed.body.data!.filePublicRequest;
+    expect(new Date(r.dueAt).getTime()).toBe(addWorkingDays(before, 20, calendar).due.getTime());
+    const missing = await call('HZ-ZSJ', ['sync_job'], `mutation { filePublicRequest(department: "HZ-SSTHJJ", requesterRef: "x", description: "x", purpose: "x", scenario: "x", safeguards: " ") { id } }`);
+    expect(missing.body.errors![0].message).toMatch(/required: safeguards/);
+    // Late: escalated to the data authority.
+    await sweepDeadlines(db.sql, { reminderBeforeHours: 24, now: new Date(new Date(r.dueAt).getTime() + 1000) });
+    const [n] = await db.sql`SELECT message FROM notification WHERE kind = 'ESCALATION' AND subject_type = 'public_request' AND department = 'HZ-ZSJ'`;
+    expect(n.message).toMatch(/逾期：公众数据申请 #\d+（PORTAL-2026-000123 → 3\.44\.13\.006\/00000001）.*HZ-SSTHJJ 尚未办理/);
+    const answered = await call<{ answerPublicRequest: { status: string; answer: string } }>('HZ-SSTHJJ', ['source_approver'], `mutation { answerPublicRequest(id: ${r.id}, grant: true, answer: "已通过开放平台以有条件开放方式提供") { status answer } }`);
+    expect(answered.body.data!.answerPublicRequest.status).toBe('GRANTED');
+    expect((await call('HZ-SSTHJJ', ['source_approver'], `mutation { answerPublicRequest(id: ${r.id}, grant: false, answer: "x") { status } }`)).body.errors![0].extensions!.code).toBe('CONFLICT');
+  });
+});

@@ -71,6 +71,7 @@ const STATIC_QUERY_RULES: Record<string, 'public' | 'identified'> = {
   dataDemands: 'identified',
   corrections: 'identified',
   provinceSyncStatus: 'identified',
+  publicRequests: 'identified',
   accessRecords: 'identified',
   subjectAccessReport: 'identified',
 };

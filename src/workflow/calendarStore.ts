@@ -7,7 +7,7 @@
 import type { Sql } from '../db/createSql';
 import { addWorkingDays, loadBundledYears, WorkingDayCalendar, type HolidayYear } from '../calendar/workingDays';
 import { UserInputError } from '../errors';
-import { CORRECTION_WORKING_DAYS, DEMAND_WORKING_DAYS } from './dataIssues';
+import { CORRECTION_WORKING_DAYS, DEMAND_WORKING_DAYS, PUBLIC_REQUEST_WORKING_DAYS } from './dataIssues';
 import { ANSWER_WORKING_DAYS, FULFIL_WORKING_DAYS } from './shareRequests';
 
 export const CALENDAR_CHANNEL = 'hzgw_calendar_changed';
@@ -74,7 +74,7 @@ export async function saveHolidayYear(sql: Sql, current: WorkingDayCalendar, sch
                VALUES (${r.id}, 'DEADLINE_RECOMPUTED', ${r.status}, ${r.status}, ${by}, ${`${year.year} 年放假安排已加载: ${was ?? '—'} → ${due.due.toISOString()}`})`;
     }
     // Demands (5 working days) and error reports / data subjects' requests (10), while open.
-    for (const [table, days] of [['data_demand', DEMAND_WORKING_DAYS], ['data_correction', CORRECTION_WORKING_DAYS]] as const) {
+    for (const [table, days] of [['data_demand', DEMAND_WORKING_DAYS], ['data_correction', CORRECTION_WORKING_DAYS], ['public_request', PUBLIC_REQUEST_WORKING_DAYS]] as const) {
       const rows = await tx<{ id: number; filed_at: string; due_at: string; due_provisional: boolean }[]>`
         SELECT id, to_json(filed_at)#>>'{}' AS filed_at, to_json(due_at)#>>'{}' AS due_at, due_provisional
           FROM ${tx(table)} WHERE status = 'OPEN' FOR UPDATE`;

@@ -191,3 +191,60 @@ export async function resolveCorrection(deps: IssueDeps, actor: GrantActor, id: 
   if (!count) throw new ConflictError(`correction ${id} is resolved already`);
   return deps.prisma.dataCorrection.findUniqueOrThrow({ where: { id } });
 }
+
+export const PUBLIC_REQUEST_WORKING_DAYS = 20;
+
+/**
+ * R16: a request from the public for data outside the open catalog, filed by the portal
+ * (`sync_job`) or the data authority; the agency answers within 20 working days.
+ */
+export async function filePublicRequest(
+  deps: IssueDeps,
+  catalog: Catalog,
+  actor: GrantActor,
+  input: { department: string; requesterRef: string; datasetCode?: string | null; description: string; purpose: string; scenario: string; safeguards: string; periodFrom?: Date | null; periodUntil?: Date | null },
+) {
+  if (!catalog.departments.some((d) => d.code === input.department)) throw new NotFoundError(`no department has code ${input.department}`);
+  if (input.datasetCode) {
+    const ds = catalog.datasets.find((d) => d.code === input.datasetCode);
+    if (!ds) throw new NotFoundError(`no published dataset has resource code ${input.datasetCode}`);
+    if (ds.departmentCode !== input.department) throw new UserInputError(`datasetCode: ${ds.code} belongs to ${ds.departmentCode}, not ${input.department}`);
+  }
+  const missing = (['requesterRef', 'description', 'purpose', 'scenario', 'safeguards'] as const).filter((k) => !input[k]?.trim());
+  if (missing.length) throw new UserInputError(`required: ${missing.join(', ')} (purpose, usage scenario, safeguards and period are stated with every request, R16)`);
+  if (input.periodFrom && input.periodUntil && input.periodUntil <= input.periodFrom) throw new UserInputError('periodUntil: must be after periodFrom');
+  const now = deps.now?.() ?? new Date();
+  const due = addWorkingDays(now, PUBLIC_REQUEST_WORKING_DAYS, deps.calendar);
+  return deps.prisma.publicRequest.create({
+    data: {
+      department: input.department,
+      requesterRef: input.requesterRef.trim(),
+      datasetCode: input.datasetCode ?? null,
+      description: input.description.trim(),
+      purpose: input.purpose.trim(),
+      scenario: input.scenario.trim(),
+      safeguards: input.safeguards.trim(),
+      periodFrom: input.periodFrom ?? null,
+      periodUntil: input.periodUntil ?? null,
+      status: 'OPEN',
+      filedBy: by(actor),
+      filedAt: now,
+      dueAt: due.due,
+      dueProvisional: due.provisional,
+    },
+  });
+}
+
+/** The agency answers a public request: granted (how the data is provided) or refused (why). */
+export async function answerPublicRequest(deps: IssueDeps, actor: GrantActor, id: number, grant: boolean, answer: string) {
+  const r = await deps.prisma.publicRequest.findUnique({ where: { id } });
+  if (!r) throw new NotFoundError(`no public request has id ${id}`);
+  if (r.department !== actor.agency) throw new ForbiddenError(`only ${r.department} answers public request ${id}`);
+  if (!answer?.trim()) throw new UserInputError('answer: how the data is provided, or why it is not (the requester is told)');
+  const { count } = await deps.prisma.publicRequest.updateMany({
+    where: { id, status: 'OPEN' },
+    data: { status: grant ? 'GRANTED' : 'REFUSED', answer: answer.trim(), answeredBy: by(actor), answeredAt: deps.now?.() ?? new Date() },
+  });
+  if (!count) throw new ConflictError(`public request ${id} was answered already`);
+  return deps.prisma.publicRequest.findUniqueOrThrow({ where: { id } });
+}

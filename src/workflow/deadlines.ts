@@ -45,6 +45,9 @@ const OBLIGATIONS = `
   SELECT 'data_demand', d.id, d.department, d.agency, '未编目数据', d.due_at, '答复', '数据需求'
     FROM data_demand d WHERE d.status = 'OPEN'
   UNION ALL
+  SELECT 'public_request', p.id, p.department, p.requester_ref, coalesce(p.dataset_code, '开放目录外数据'), p.due_at, '答复', '公众数据申请'
+    FROM public_request p WHERE p.status = 'OPEN'
+  UNION ALL
   SELECT 'data_correction', c.id, src.code, c.agency, ds.code, c.due_at, '处理并反馈',
          CASE c.kind WHEN 'ERROR_REPORT' THEN '数据纠错' ELSE '数据主体异议' END
     FROM data_correction c

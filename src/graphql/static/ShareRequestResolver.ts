@@ -14,7 +14,7 @@ import {
 import { verifyRecord } from '../../workflow/verification';
 import { calendarGap, deadlineOverview } from '../../workflow/deadlines';
 import { saveHolidayYear } from '../../workflow/calendarStore';
-import { answerDataDemand, fileCorrection, fileDataDemand, resolveCorrection } from '../../workflow/dataIssues';
+import { answerDataDemand, answerPublicRequest, fileCorrection, fileDataDemand, filePublicRequest, resolveCorrection } from '../../workflow/dataIssues';
 import { retryProvinceSync } from '../../province/pushOpenData';
 import { quoteIdent, UPDATED_AT_COLUMN } from '../../db/rowTables';
 import { ROWS_SCHEMA, tableName } from '../naming';
@@ -424,5 +424,60 @@ export class ProvinceResolver {
     const ok = await retryProvinceSync(ctx.services.sql, datasetCode);
     if (ok) await ctx.services.jobs?.pushNow();
     return ok;
+  }
+}
+
+@ObjectType({ description: '公众数据开放申请 (R16): a request from the public for data outside the open catalog.' })
+class PublicRequestInfo {
+  @Field(() => Int) id!: number;
+  @Field(() => String) department!: string;
+  @Field(() => String, { description: 'The portal’s reference of the requester' }) requesterRef!: string;
+  @Field(() => String, { nullable: true }) datasetCode!: string | null;
+  @Field(() => String) description!: string;
+  @Field(() => String) purpose!: string;
+  @Field(() => String) scenario!: string;
+  @Field(() => String) safeguards!: string;
+  @Field(() => String, { description: 'OPEN, GRANTED or REFUSED' }) status!: string;
+  @Field(() => GraphQLISODateTime, { description: 'End of the 20th working day after filing' }) dueAt!: Date;
+  @Field(() => Boolean) dueProvisional!: boolean;
+  @Field(() => String, { nullable: true }) answer!: string | null;
+}
+
+/** Requests from the public (R16): workflow/dataIssues.ts. */
+@Resolver()
+export class PublicRequestResolver {
+  @Query(() => [PublicRequestInfo], { description: 'Public requests addressed to your department (the data authority: all).' })
+  async publicRequests(@Ctx() ctx: RequestContext): Promise<PublicRequestInfo[]> {
+    const a = actorOf(ctx);
+    const all = catalogOf(ctx).departments.some((d) => d.code === a.agency && d.isAuthority) || ctx.principal!.roles.includes('sync_job');
+    return ctx.services.prisma.publicRequest.findMany({ where: all ? {} : { department: a.agency }, orderBy: { id: 'asc' }, take: 1000 });
+  }
+
+  @Mutation(() => PublicRequestInfo, { description: 'Files a request from the public (purpose, scenario, safeguards, period); answer due in 20 working days. Needs the sync_job (portal) or authority role.' })
+  async filePublicRequest(
+    @Ctx() ctx: RequestContext,
+    @Arg('department', () => String) department: string,
+    @Arg('requesterRef', () => String) requesterRef: string,
+    @Arg('description', () => String) description: string,
+    @Arg('purpose', () => String) purpose: string,
+    @Arg('scenario', () => String) scenario: string,
+    @Arg('safeguards', () => String) safeguards: string,
+    @Arg('datasetCode', () => String, { nullable: true }) datasetCode?: string | null,
+    @Arg('periodFrom', () => GraphQLISODateTime, { nullable: true }) periodFrom?: Date | null,
+    @Arg('periodUntil', () => GraphQLISODateTime, { nullable: true }) periodUntil?: Date | null,
+  ): Promise<PublicRequestInfo> {
+    const a = actorOf(ctx);
+    if (!ctx.principal!.roles.some((r) => r === 'sync_job' || r === 'authority')) throw new ForbiddenError('public requests are filed by the portal (sync_job role) or the data authority');
+    return filePublicRequest(issueDeps(ctx), catalogOf(ctx), a, { department, requesterRef, datasetCode, description, purpose, scenario, safeguards, periodFrom, periodUntil });
+  }
+
+  @Mutation(() => PublicRequestInfo, { description: 'Answers a public request addressed to your department: granted (how) or refused (why). Needs the source_approver role.' })
+  async answerPublicRequest(
+    @Ctx() ctx: RequestContext,
+    @Arg('id', () => Int) id: number,
+    @Arg('grant', () => Boolean) grant: boolean,
+    @Arg('answer', () => String) answer: string,
+  ): Promise<PublicRequestInfo> {
+    return answerPublicRequest(issueDeps(ctx), actorOf(ctx, 'source_approver'), id, grant, answer);
   }
 }
