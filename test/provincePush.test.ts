@@ -7,9 +7,10 @@
 import { createTestDatabase, type TestDatabase } from '../src/__testUtils__/testDatabase';
 import { asAgency, startTestGateway, type TestGateway } from '../src/__testUtils__/testGateway';
 import { eventually } from '../src/__testUtils__/eventually';
-import { enterpriseLicenses, enterprises } from '../src/demo/syntheticData';
+import { enterpriseLicenses, enterprises, socialInsurances } from '../src/demo/syntheticData';
 import { createProvinceClient, ProvinceError, type ProvinceClient } from '../src/province/provinceClient';
 import { pushOpenData, retryProvinceSync, type PushOptions } from '../src/province/pushOpenData';
+import { pullBackflow } from '../src/province/pullBackflow';
 import { startProvinceSimulator, type ProvinceSimulator } from '../src/province/simulator';
 
 jest.setTimeout(90_000);
@@ -129,7 +130,8 @@ it('with 10% of chunks failing once and some acknowledgements dropped, still hol
   await faults({ failRate: 0.1, seed: 7, dropAckNext: 3 });
   const before = sim.state.counters.errorsInjected;
   await deliver(ENTERPRISE, [...enterprises(N, 21)].map((e) => ({ ...e, status: '在业' })));
-  const r = await push();
+  // 120 chunks: that none of them draws a failure at 10% has a probability of 3·10⁻⁶.
+  const r = await push({ chunkRows: 10 });
   expect(r.datasets.find((d) => d.code === ENTERPRISE)).toMatchObject({ status: 'OK', rowsAcknowledged: N, differing: 0 });
   expect(sim.state.counters.errorsInjected).toBeGreaterThan(before);
   expect([...sim.state.rows.get(ENTERPRISE)!.values()].every((v) => v.status === '在业')).toBe(true);
@@ -144,9 +146,49 @@ it('runs as a durable job, one run at a time across gateway processes', async ()
     await eventually(async () => (await db.sql`SELECT count(*)::int AS n FROM job_run WHERE job_id = ANY(${ids as string[]})`)[0].n === 2, 30_000);
     const runs = await db.sql`SELECT result FROM job_run WHERE job_id = ANY(${ids as string[]})`;
     // Both jobs ran once each; if they overlapped, the second found the push running and did nothing.
-    expect(runs.every((r) => typeof r.result.ran === 'boolean')).toBe(true);
+    expect(runs.every((r) => typeof r.result.push.ran === 'boolean' && Array.isArray(r.result.backflow))).toBe(true);
   } finally {
     await a.stop();
     await b.stop();
   }
+});
+
+describe('backflow (回流, R6)', () => {
+  const SOCIAL = '3.44.13.004/00000001';
+  const seed = (rows: Record<string, unknown>[]) =>
+    fetch(`${sim.url}/_backflow/gd-social-insurance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ rows: rows.map((r) => ({ key: String(r.recordId), data: r })) }) });
+  const pull = (opts: Record<string, unknown> = {}) =>
+    pullBackflow({ sql: db.sql, client: createProvinceClient({ endpoint: sim.url, timeoutMs: 2000 }), catalog: gw.services.catalog.current()!.catalog, log: gw.services.log },
+      [{ source: 'gd-social-insurance', dataset: SOCIAL }], { pageRows: 40, maxAttempts: 3, backoffMs: 1, maxReportedProblems: 10, sleep: async () => undefined, ...opts });
+  const count = async () => (await db.sql`SELECT count(*)::int AS n FROM ds.social_insurance`)[0].n as number;
+  const rows = [...socialInsurances(150, N, 5)] as unknown as Record<string, unknown>[];
+
+  it('pulls pages into the city dataset through the delivery path, resumes without duplicates or gaps, and the rows are served under the sharing rules', async () => {
+    await faults({ reset: true });
+    await seed(rows.slice(0, 100));
+    await faults({ failNext: 2, status: 503 });
+    const first = await pull();
+    expect(first[0]).toMatchObject({ status: 'OK', rows: 100 });
+    expect(await count()).toBe(100);
+    await seed(rows.slice(100));
+    const second = await pull();
+    expect(second[0].status).toBe('OK');
+    expect(await count()).toBe(150); // the last page was read again (upsert by key), then the new rows
+    const deliveries = await db.sql`SELECT count(*)::int AS n FROM delivery WHERE channel = 'BACKFLOW' AND status = 'ACCEPTED'`;
+    expect(deliveries[0].n).toBeGreaterThanOrEqual(4);
+    // Served like any dataset: the source department reads it, masked fields stay masked for others.
+    const r = await gw.graphql<{ socialInsurance: { recordId: string; insuranceType: string } }>(`query($k: String!) { socialInsurance(recordId: $k) { recordId insuranceType } }`, { k: rows[120].recordId }, asAgency('HZ-RSJ'));
+    expect(r.body.data!.socialInsurance).toEqual({ recordId: rows[120].recordId, insuranceType: rows[120].insuranceType });
+  });
+
+  it('stops on a page with invalid rows, keeps the dataset as it was, and alerts the authority', async () => {
+    await seed([{ ...rows[0], recordId: 'SI-BAD-1', idNumber: '110101199003070001' }]);
+    const before = await count();
+    const r = await pull();
+    expect(r[0]).toMatchObject({ status: 'FAILED', error: expect.stringMatching(/rejected: row \d+ idNumber/) });
+    expect(await count()).toBe(before);
+    const [alert] = await db.sql`SELECT message FROM notification WHERE kind = 'ALERT' AND subject_type = 'province_backflow'`;
+    expect(alert.message).toMatch(/省级回流 gd-social-insurance → 3\.44\.13\.004\/00000001 停止/);
+    expect(await retryProvinceSync(db.sql, 'gd-social-insurance')).toBe(true);
+  });
 });

@@ -177,8 +177,13 @@ export const gatewayConfigSchema = z
         backoffMs: z.number().int().min(0).max(600_000).default(500),
         /** Per request. */
         timeoutMs: z.number().int().min(100).max(600_000).default(10_000),
-        /** When the push runs (cron, Asia/Shanghai). */
+        /** When the push (and the backflow) runs (cron, Asia/Shanghai). */
         syncCron: z.string().min(9).default('*/5 * * * *'),
+        /** Backflow (R6): `source=datasetCode[,…]`, vertical-system sources pulled into city datasets. */
+        backflow: z
+          .string()
+          .regex(/^\s*$|^\s*[^=,\s]+\s*=\s*[^=,\s]+\s*(,\s*[^=,\s]+\s*=\s*[^=,\s]+\s*)*$/, 'must be source=datasetCode pairs separated by commas')
+          .default(''),
       })
       .strict()
       .prefault({}),
@@ -276,4 +281,5 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; key: string; parse: Par
   { env: 'PROVINCE_BACKOFF_MS', key: 'province.backoffMs', parse: 'int' },
   { env: 'PROVINCE_TIMEOUT_MS', key: 'province.timeoutMs', parse: 'int' },
   { env: 'PROVINCE_SYNC_CRON', key: 'province.syncCron', parse: 'string' },
+  { env: 'PROVINCE_BACKFLOW', key: 'province.backflow', parse: 'string' },
 ];

@@ -32,7 +32,7 @@ export interface DeliveryTarget {
   departmentId: number;
 }
 
-export type DeliveryChannel = 'GRAPHQL' | 'CSV' | 'NDJSON';
+export type DeliveryChannel = 'GRAPHQL' | 'CSV' | 'NDJSON' | 'BACKFLOW';
 
 export interface DeliveryMeta {
   /** Who delivered (principal subject), recorded in `delivery.delivered_by`. */

@@ -36,6 +36,8 @@ export interface ProvinceClient {
   pushChunk(code: string, chunk: ProvinceChunk): Promise<{ duplicate: boolean }>;
   pushCatalog(idempotencyKey: string, entries: OpenCatalogEntry[], retired: string[]): Promise<void>;
   stats(code: string): Promise<{ rows: number }>;
+  /** A7: a page of a vertical system's rows after `cursor` (null = from the start); `next` null on the last page. */
+  backflowPage(source: string, cursor: string | null, limit: number): Promise<{ rows: { key: string; data: Record<string, unknown> }[]; next: string | null }>;
 }
 
 export function createProvinceClient(opts: { endpoint: string; token?: string; timeoutMs: number }): ProvinceClient {
@@ -77,6 +79,12 @@ export function createProvinceClient(opts: { endpoint: string; token?: string; t
     },
     async pushCatalog(idempotencyKey, entries, retired) {
       await call('POST', '/open-catalog', { entries, retired }, idempotencyKey);
+    },
+    async backflowPage(source, cursor, limit) {
+      const q = new URLSearchParams({ limit: String(limit), ...(cursor ? { after: cursor } : {}) });
+      const r = await call('GET', `/backflow/${encodeURIComponent(source)}?${q}`);
+      if (!Array.isArray(r.rows)) throw new ProvinceError('the backflow page has no rows array', true);
+      return { rows: r.rows as { key: string; data: Record<string, unknown> }[], next: typeof r.next === 'string' ? r.next : null };
     },
     async stats(code) {
       const r = await call('GET', `/open-data/${encodeURIComponent(code)}/stats`);

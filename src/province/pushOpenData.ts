@@ -228,8 +228,10 @@ async function pushDataset(
   return report;
 }
 
-/** The authority lets a FAILED dataset go on: its dead chunk is sent again by the next run. */
+/** The authority lets a FAILED push (or backflow source) go on: its dead chunk is sent again by the next run. */
 export async function retryProvinceSync(sql: Sql, datasetCode: string): Promise<boolean> {
   const r = await sql`UPDATE province_sync SET status = 'OK', last_error = NULL WHERE dataset_code = ${datasetCode} AND status = 'FAILED' RETURNING 1`;
-  return r.length > 0;
+  // The same call lets a stopped backflow source go on (its code is the province's source name).
+  const b = await sql`UPDATE province_backflow SET status = 'OK', last_error = NULL WHERE source = ${datasetCode} AND status = 'FAILED' RETURNING 1`;
+  return r.length + b.length > 0;
 }

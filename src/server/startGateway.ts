@@ -19,6 +19,7 @@ import { CALENDAR_CHANNEL, loadCalendar } from '../workflow/calendarStore';
 import { createJobs } from '../jobs/createJobs';
 import { createProvinceClient } from '../province/provinceClient';
 import { pushOpenData } from '../province/pushOpenData';
+import { parseBackflowMappings, pullBackflow } from '../province/pullBackflow';
 import { createEmbeddedDatabase } from '../db/createEmbeddedDatabase';
 import { createPrisma } from '../db/createPrisma';
 import { createSql } from '../db/createSql';
@@ -165,7 +166,17 @@ export async function startGateway(config: GatewayConfig, log: Logger, options: 
         province: client
           ? {
               cron: p.syncCron,
-              run: () => pushOpenData({ sql, client, catalog: services.catalog.current()!.catalog, log }, { chunkRows: p.chunkRows, maxAttempts: p.maxAttempts, backoffMs: p.backoffMs }),
+              run: async () => {
+                const catalogNow = services.catalog.current()!.catalog;
+                const push = await pushOpenData({ sql, client, catalog: catalogNow, log }, { chunkRows: p.chunkRows, maxAttempts: p.maxAttempts, backoffMs: p.backoffMs });
+                const backflow = await pullBackflow({ sql, client, catalog: catalogNow, log }, parseBackflowMappings(p.backflow), {
+                  pageRows: p.chunkRows,
+                  maxAttempts: p.maxAttempts,
+                  backoffMs: p.backoffMs,
+                  maxReportedProblems: config.limits.maxReportedProblems,
+                });
+                return { push, backflow };
+              },
             }
           : undefined,
       });
