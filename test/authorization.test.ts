@@ -292,11 +292,13 @@ describe('CONDITIONAL fields (R9) issued by the source department', () => {
       const r = await as(a, 'HZ-ZRZYJ', ['consumer'], purpose, LOOKUP, { k: row(5).uscc });
       expect(r.body.errors![0].extensions!.code).toBe('FORBIDDEN');
     }
-    const soon = await issue({ agency: 'HZ-ZRZYJ', datasetCode: ENTERPRISE, fields: ['name'], purposeCode: 'short-use', purposeText: '短期', validUntil: new Date(Date.now() + 1500).toISOString() });
+    // Valid for 4 s: long enough to be used once even on a loaded machine, then it expires.
+    const until = Date.now() + 4000;
+    const soon = await issue({ agency: 'HZ-ZRZYJ', datasetCode: ENTERPRISE, fields: ['name'], purposeCode: 'short-use', purposeText: '短期', validUntil: new Date(until).toISOString() });
     expect(soon.fields).toEqual(['uscc', 'name']);
     const before = await as(a, 'HZ-ZRZYJ', ['consumer'], 'short-use', `query($k: String!) { enterprise(uscc: $k) { name } }`, { k: row(5).uscc });
     expect(before.body).toEqual({ data: { enterprise: { name: row(5).name } } });
-    await new Promise((r) => setTimeout(r, 1700));
+    await new Promise((r) => setTimeout(r, Math.max(0, until - Date.now()) + 200));
     const after = await as(a, 'HZ-ZRZYJ', ['consumer'], 'short-use', `query($k: String!) { enterprise(uscc: $k) { name } }`, { k: row(5).uscc });
     expect(after.body.errors![0].extensions!.code).toBe('FORBIDDEN');
     // The source department renews it: usable again at once.

@@ -192,3 +192,26 @@ describe('backflow (回流, R6)', () => {
     expect(await retryProvinceSync(db.sql, 'gd-social-insurance')).toBe(true);
   });
 });
+
+describe('the open catalog (R14)', () => {
+  const propose = (agency: string, code: string, fields: string[]) =>
+    gw.graphql<{ proposeOpenCatalogEntry: { id: number; version: number; status: string } }>(
+      `mutation($c: String!, $f: [String!]!) { proposeOpenCatalogEntry(datasetCode: $c, fields: $f) { id version status } }`, { c: code, f: fields }, asAgency(agency, 'catalog_editor'));
+  const review = (id: number, approve: boolean, comment?: string) =>
+    gw.graphql<{ reviewOpenCatalogEntry: { status: string } }>(`mutation($id: Int!, $a: Boolean!, $c: String) { reviewOpenCatalogEntry(id: $id, approve: $a, comment: $c) { status } }`, { id, a: approve, c: comment ?? null }, asAgency('HZ-ZSJ', 'authority'));
+
+  it('is proposed by the source department, reviewed by the authority, versioned; shared-in data is refused', async () => {
+    const sharedIn = await propose('HZ-RSJ', ENTERPRISE, ['name']);
+    expect(sharedIn.body.errors![0]).toMatchObject({ extensions: { code: 'FORBIDDEN' }, message: expect.stringMatching(/belongs to HZ-SCJGJ: data HZ-RSJ obtained through sharing can never be in its open catalog/) });
+    const closed = await propose('HZ-SCJGJ', ENTERPRISE, ['legalRepresentative']);
+    expect(closed.body.errors![0].message).toMatch(/legalRepresentative cannot be opened/);
+    const v1 = (await propose('HZ-SCJGJ', ENTERPRISE, ['uscc', 'name'])).body.data!.proposeOpenCatalogEntry;
+    expect(v1).toMatchObject({ version: 1, status: 'IN_REVIEW' });
+    expect((await review(v1.id, false)).body.errors![0].message).toMatch(/comment: say why/);
+    expect((await review(v1.id, true)).body.data!.reviewOpenCatalogEntry.status).toBe('PUBLISHED');
+    const v2 = (await propose('HZ-SCJGJ', ENTERPRISE, ['uscc', 'name', 'district'])).body.data!.proposeOpenCatalogEntry;
+    expect((await review(v2.id, true)).body.data!.reviewOpenCatalogEntry.status).toBe('PUBLISHED');
+    const history = await gw.graphql<{ openCatalog: { version: number; status: string }[] }>(`{ openCatalog(agency: "HZ-SCJGJ") { version status } }`);
+    expect(history.body.data!.openCatalog).toEqual([{ version: 1, status: 'SUPERSEDED' }, { version: 2, status: 'PUBLISHED' }]);
+  });
+});

@@ -72,6 +72,7 @@ const STATIC_QUERY_RULES: Record<string, 'public' | 'identified'> = {
   corrections: 'identified',
   provinceSyncStatus: 'identified',
   publicRequests: 'identified',
+  openCatalog: 'public',
   accessRecords: 'identified',
   subjectAccessReport: 'identified',
 };

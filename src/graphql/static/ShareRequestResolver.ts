@@ -16,6 +16,7 @@ import { calendarGap, deadlineOverview } from '../../workflow/deadlines';
 import { saveHolidayYear } from '../../workflow/calendarStore';
 import { answerDataDemand, answerPublicRequest, fileCorrection, fileDataDemand, filePublicRequest, resolveCorrection } from '../../workflow/dataIssues';
 import { retryProvinceSync } from '../../province/pushOpenData';
+import { proposeOpenCatalogEntry, reviewOpenCatalogEntry } from '../../province/openCatalog';
 import { quoteIdent, UPDATED_AT_COLUMN } from '../../db/rowTables';
 import { ROWS_SCHEMA, tableName } from '../naming';
 import type { RequestContext } from '../../server/RequestContext';
@@ -479,5 +480,48 @@ export class PublicRequestResolver {
     @Arg('answer', () => String) answer: string,
   ): Promise<PublicRequestInfo> {
     return answerPublicRequest(issueDeps(ctx), actorOf(ctx, 'source_approver'), id, grant, answer);
+  }
+}
+
+@ObjectType({ description: '开放目录 entry (R14): fields of an agency’s own dataset opened to the public, reviewed by the data authority.' })
+class OpenCatalogEntryInfo {
+  @Field(() => Int) id!: number;
+  @Field(() => String) agency!: string;
+  @Field(() => String) datasetCode!: string;
+  @Field(() => Int) version!: number;
+  @Field(() => [String]) fields!: string[];
+  @Field(() => String, { description: 'IN_REVIEW, PUBLISHED, SUPERSEDED or REJECTED' }) status!: string;
+  @Field(() => String) proposedBy!: string;
+  @Field(() => String, { nullable: true }) reviewedBy!: string | null;
+  @Field(() => String, { nullable: true }) comment!: string | null;
+}
+
+/** The open catalog (R14): province/openCatalog.ts. */
+@Resolver()
+export class OpenCatalogResolver {
+  @Query(() => [OpenCatalogEntryInfo], { description: 'The open catalog with its history (every version), optionally of one agency.' })
+  async openCatalog(@Ctx() ctx: RequestContext, @Arg('agency', () => String, { nullable: true }) agency?: string | null): Promise<OpenCatalogEntryInfo[]> {
+    return ctx.services.prisma.openCatalogEntry.findMany({ where: agency ? { agency } : {}, orderBy: [{ datasetCode: 'asc' }, { version: 'asc' }] });
+  }
+
+  @Mutation(() => OpenCatalogEntryInfo, { description: 'Proposes to open fields of one of your department’s datasets; the data authority reviews it. Needs the catalog_editor role.' })
+  async proposeOpenCatalogEntry(
+    @Ctx() ctx: RequestContext,
+    @Arg('datasetCode', () => String) datasetCode: string,
+    @Arg('fields', () => [String]) fields: string[],
+  ): Promise<OpenCatalogEntryInfo> {
+    return proposeOpenCatalogEntry(ctx.services.prisma, catalogOf(ctx), actorOf(ctx, 'catalog_editor', 'proposing an open catalog entry'), datasetCode, fields);
+  }
+
+  @Mutation(() => OpenCatalogEntryInfo, { description: 'The data authority publishes or rejects (with a comment) an open catalog entry in review. Needs the authority role.' })
+  async reviewOpenCatalogEntry(
+    @Ctx() ctx: RequestContext,
+    @Arg('id', () => Int) id: number,
+    @Arg('approve', () => Boolean) approve: boolean,
+    @Arg('comment', () => String, { nullable: true }) comment?: string | null,
+  ): Promise<OpenCatalogEntryInfo> {
+    const a = actorOf(ctx, 'authority', 'reviewing the open catalog');
+    if (!catalogOf(ctx).departments.some((d) => d.code === a.agency && d.isAuthority)) throw new ForbiddenError('the open catalog is reviewed by the data authority');
+    return reviewOpenCatalogEntry(ctx.services.prisma, a, id, approve, comment);
   }
 }
