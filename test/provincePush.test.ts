@@ -215,3 +215,28 @@ describe('the open catalog (R14)', () => {
     expect(history.body.data!.openCatalog).toEqual([{ version: 1, status: 'SUPERSEDED' }, { version: 2, status: 'PUBLISHED' }]);
   });
 });
+
+describe('annual opening plans (R13)', () => {
+  it('are drafted and filed by agencies, published and forwarded upward by the authority, and exported as CSV and JSON', async () => {
+    const p = await startTestGateway(db.url, { PROVINCE_ENDPOINT: sim.url, JOBS: 'false', CATALOG_LOAD_ON_START: 'false' });
+    try {
+      const editor = asAgency('HZ-SSTHJJ', 'catalog_editor');
+      const notOwn = await p.graphql(`mutation { draftOpenPlan(year: 2027, items: [{ datasetCode: "${ENTERPRISE}", title: "企业登记信息" }]) { id } }`, undefined, editor);
+      expect(notOwn.body.errors![0]).toMatchObject({ extensions: { code: 'FORBIDDEN' }, message: expect.stringMatching(/belongs to HZ-SCJGJ/) });
+      const draft = await p.graphql(`mutation { draftOpenPlan(year: 2027, items: [{ datasetCode: "3.44.13.006/00000001", title: "空气质量小时数据（含历史）", plannedDate: "2027-03-31" }, { title: "噪声监测数据, 新编目" }]) { status } }`, undefined, editor);
+      expect(draft.body.data).toEqual({ draftOpenPlan: { status: 'DRAFT' } });
+      expect((await p.graphql(`mutation { fileOpenPlan(year: 2027) { status } }`, undefined, editor)).body.data).toEqual({ fileOpenPlan: { status: 'FILED' } });
+      const again = await p.graphql(`mutation { draftOpenPlan(year: 2027, items: [{ title: "x" }]) { status } }`, undefined, editor);
+      expect(again.body.errors![0].extensions!.code).toBe('CONFLICT');
+      const published = await p.graphql<{ publishOpenPlans: { agency: string; status: string; forwardedAt: string | null }[] }>(`mutation { publishOpenPlans(year: 2027) { agency status forwardedAt } }`, undefined, asAgency('HZ-ZSJ', 'authority'));
+      expect(published.body.data!.publishOpenPlans).toEqual([{ agency: 'HZ-SSTHJJ', status: 'PUBLISHED', forwardedAt: expect.any(String) }]);
+      expect(sim.state.plans.get(2027)).toHaveLength(1);
+      const csv = await (await fetch(`${p.baseUrl}/open-plans/2027.csv`)).text();
+      expect(csv.split('\n')).toEqual(['agency,year,datasetCode,title,plannedDate', 'HZ-SSTHJJ,2027,3.44.13.006/00000001,空气质量小时数据（含历史）,2027-03-31', 'HZ-SSTHJJ,2027,,"噪声监测数据, 新编目",', '']);
+      const json = (await (await fetch(`${p.baseUrl}/open-plans/2027.json`)).json()) as { agency: string; items: unknown[] }[];
+      expect(json[0]).toMatchObject({ agency: 'HZ-SSTHJJ', items: expect.any(Array) });
+    } finally {
+      await p.stop();
+    }
+  });
+});

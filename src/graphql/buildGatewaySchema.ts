@@ -13,14 +13,14 @@ import { AccessRecordResolver } from './static/AccessRecordResolver';
 import { CatalogResolver } from './static/CatalogResolver';
 import { CatalogWorkflowResolver } from './static/CatalogWorkflowResolver';
 import { GrantResolver } from './static/GrantResolver';
-import { CalendarResolver, DataIssueResolver, DeadlineResolver, OpenCatalogResolver, ProvinceResolver, PublicRequestResolver, ShareRequestResolver, VerificationResolver } from './static/ShareRequestResolver';
+import { CalendarResolver, DataIssueResolver, DeadlineResolver, OpenCatalogResolver, OpenPlanResolver, ProvinceResolver, PublicRequestResolver, ShareRequestResolver, VerificationResolver } from './static/ShareRequestResolver';
 import { applyPermissions } from './permissions';
 
 let staticSchema: GraphQLSchema | null = null;
 
 /** The type-graphql part, built once per process. */
 export function getStaticSchema(): GraphQLSchema {
-  staticSchema ??= buildSchemaSync({ resolvers: [CatalogResolver, CatalogWorkflowResolver, GrantResolver, ShareRequestResolver, VerificationResolver, DeadlineResolver, CalendarResolver, DataIssueResolver, ProvinceResolver, PublicRequestResolver, OpenCatalogResolver, AccessRecordResolver], validate: false });
+  staticSchema ??= buildSchemaSync({ resolvers: [CatalogResolver, CatalogWorkflowResolver, GrantResolver, ShareRequestResolver, VerificationResolver, DeadlineResolver, CalendarResolver, DataIssueResolver, ProvinceResolver, PublicRequestResolver, OpenCatalogResolver, OpenPlanResolver, AccessRecordResolver], validate: false });
   return staticSchema;
 }
 

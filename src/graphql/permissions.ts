@@ -73,6 +73,7 @@ const STATIC_QUERY_RULES: Record<string, 'public' | 'identified'> = {
   provinceSyncStatus: 'identified',
   publicRequests: 'identified',
   openCatalog: 'public',
+  openPlans: 'public',
   accessRecords: 'identified',
   subjectAccessReport: 'identified',
 };

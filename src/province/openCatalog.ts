@@ -49,3 +49,65 @@ export async function reviewOpenCatalogEntry(prisma: Prisma, actor: Actor, id: n
     return tx.openCatalogEntry.findUniqueOrThrow({ where: { id } });
   });
 }
+
+export interface PlanItem {
+  datasetCode?: string | null;
+  title: string;
+  plannedDate?: string | null;
+}
+
+/** R13: an agency drafts (or redrafts) its plan for a year; a filed or published plan no longer changes. */
+export async function draftOpenPlan(prisma: Prisma, catalog: Catalog, actor: Actor, year: number, items: PlanItem[]) {
+  if (!Number.isInteger(year) || year < 2000 || year > 2100) throw new UserInputError('year: a year from 2000 to 2100');
+  if (!Array.isArray(items) || !items.length) throw new UserInputError('items: at least one planned opening');
+  items.forEach((it, i) => {
+    if (!it?.title?.trim()) throw new UserInputError(`items[${i}].title: what is to be opened`);
+    if (it.datasetCode) {
+      const ds = catalog.datasets.find((d) => d.code === it.datasetCode);
+      if (!ds) throw new UserInputError(`items[${i}].datasetCode: ${it.datasetCode} is not a published dataset`);
+      if (ds.departmentCode !== actor.agency) throw new ForbiddenError(`items[${i}].datasetCode: ${ds.code} belongs to ${ds.departmentCode}; a plan opens the agency's own data only (R14)`);
+    }
+    if (it.plannedDate && !/^\d{4}-\d{2}-\d{2}$/.test(it.plannedDate)) throw new UserInputError(`items[${i}].plannedDate: YYYY-MM-DD`);
+  });
+  const clean = items.map((it) => ({ datasetCode: it.datasetCode ?? null, title: it.title.trim(), plannedDate: it.plannedDate ?? null }));
+  const existing = await prisma.openPlan.findUnique({ where: { agency_year: { agency: actor.agency, year } } });
+  if (existing && existing.status !== 'DRAFT') throw new ConflictError(`the ${year} plan of ${actor.agency} is ${existing.status}; it no longer changes`);
+  return prisma.openPlan.upsert({
+    where: { agency_year: { agency: actor.agency, year } },
+    create: { agency: actor.agency, year, items: clean, status: 'DRAFT', draftedBy: `${actor.agency}/${actor.subject}` },
+    update: { items: clean, draftedBy: `${actor.agency}/${actor.subject}`, updatedAt: new Date() },
+  });
+}
+
+/** R13: the agency files its draft with the data authority. */
+export async function fileOpenPlan(prisma: Prisma, actor: Actor, year: number) {
+  const { count } = await prisma.openPlan.updateMany({ where: { agency: actor.agency, year, status: 'DRAFT' }, data: { status: 'FILED', filedAt: new Date() } });
+  if (!count) throw new ConflictError(`${actor.agency} has no draft plan for ${year} to file`);
+  return prisma.openPlan.findUniqueOrThrow({ where: { agency_year: { agency: actor.agency, year } } });
+}
+
+/**
+ * R13: the data authority publishes the filed plans of a year and forwards them upward (when a
+ * provincial platform is configured; `forwardedAt` says when it acknowledged).
+ */
+export async function publishOpenPlans(prisma: Prisma, year: number, forward?: (plans: unknown[]) => Promise<void>) {
+  await prisma.openPlan.updateMany({ where: { year, status: 'FILED' }, data: { status: 'PUBLISHED', publishedAt: new Date() } });
+  const plans = await prisma.openPlan.findMany({ where: { year, status: 'PUBLISHED' }, orderBy: { agency: 'asc' } });
+  if (!plans.length) throw new UserInputError(`no filed plan for ${year} to publish`);
+  if (forward) {
+    await forward(plans.map((p) => ({ agency: p.agency, year: p.year, items: p.items })));
+    await prisma.openPlan.updateMany({ where: { year, status: 'PUBLISHED' }, data: { forwardedAt: new Date() } });
+  }
+  return prisma.openPlan.findMany({ where: { year, status: 'PUBLISHED' }, orderBy: { agency: 'asc' } });
+}
+
+/** The published plans of a year as CSV (one line per planned item). */
+export function plansCsv(plans: { agency: string; year: number; items: unknown }[]): string {
+  const cell = (v: unknown) => {
+    const t = v === null || v === undefined ? '' : String(v);
+    return /[",\n\r]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
+  };
+  const lines = ['agency,year,datasetCode,title,plannedDate'];
+  for (const p of plans) for (const it of p.items as PlanItem[]) lines.push([p.agency, p.year, it.datasetCode, it.title, it.plannedDate].map(cell).join(','));
+  return lines.join('\n') + '\n';
+}

@@ -36,6 +36,8 @@ export interface ProvinceClient {
   pushChunk(code: string, chunk: ProvinceChunk): Promise<{ duplicate: boolean }>;
   pushCatalog(idempotencyKey: string, entries: OpenCatalogEntry[], retired: string[]): Promise<void>;
   stats(code: string): Promise<{ rows: number }>;
+  /** A10: a year's published opening plans go to `POST {endpoint}/open-plans` as `{ year, plans }`. */
+  pushPlans(idempotencyKey: string, year: number, plans: unknown[]): Promise<void>;
   /** A7: a page of a vertical system's rows after `cursor` (null = from the start); `next` null on the last page. */
   backflowPage(source: string, cursor: string | null, limit: number): Promise<{ rows: { key: string; data: Record<string, unknown> }[]; next: string | null }>;
 }
@@ -79,6 +81,9 @@ export function createProvinceClient(opts: { endpoint: string; token?: string; t
     },
     async pushCatalog(idempotencyKey, entries, retired) {
       await call('POST', '/open-catalog', { entries, retired }, idempotencyKey);
+    },
+    async pushPlans(idempotencyKey, year, plans) {
+      await call('POST', '/open-plans', { year, plans }, idempotencyKey);
     },
     async backflowPage(source, cursor, limit) {
       const q = new URLSearchParams({ limit: String(limit), ...(cursor ? { after: cursor } : {}) });

@@ -129,6 +129,8 @@ export interface SimulatorState {
   readonly idempotencyKeys: ReadonlyMap<string, AppliedPush>;
   /** Open catalog by dataset code. */
   readonly catalog: ReadonlyMap<string, Readonly<OpenCatalogEntry>>;
+  /** Opening plans forwarded upward, by year (A10). */
+  readonly plans: ReadonlyMap<number, readonly unknown[]>;
   /** Seeded vertical-system rows by dataset code, in paging order. */
   readonly backflow: ReadonlyMap<string, readonly BackflowRow[]>;
   readonly counters: Readonly<SimulatorCounters>;
@@ -192,6 +194,7 @@ class Refusal extends Error {
 type Route =
   | { kind: 'chunks'; dataset: string }
   | { kind: 'catalog' }
+  | { kind: 'plans' }
   | { kind: 'stats'; dataset: string }
   | { kind: 'backflow'; dataset: string };
 
@@ -251,6 +254,8 @@ class Simulator {
   private readonly versions = new Map<string, string>();
   private readonly applied = new Map<string, AppliedPush>();
   private readonly catalog = new Map<string, OpenCatalogEntry>();
+  /** Opening plans forwarded upward, by year. */
+  readonly plans = new Map<number, unknown[]>();
   private readonly backflow = new Map<string, BackflowRow[]>();
   private readonly counters = zeroCounters();
   private readonly faults = noFaults();
@@ -276,6 +281,7 @@ class Simulator {
       versions: this.versions,
       idempotencyKeys: this.applied,
       catalog: this.catalog,
+      plans: this.plans,
       backflow: this.backflow,
       counters: this.counters,
       faults: this.faults,
@@ -305,7 +311,7 @@ class Simulator {
         throw new Refusal(401, 'missing or wrong bearer token', { 'WWW-Authenticate': 'Bearer' });
       }
       const route = matchRoute(req.method ?? 'GET', segments);
-      const body = route.kind === 'chunks' || route.kind === 'catalog' ? await this.readBody(req) : null;
+      const body = route.kind === 'chunks' || route.kind === 'catalog' || route.kind === 'plans' ? await this.readBody(req) : null;
       if (this.faults.slowMs > 0) {
         try {
           await sleep(this.faults.slowMs, undefined, { signal: this.stopped.signal });
@@ -354,7 +360,12 @@ class Simulator {
     if (route.kind === 'backflow') {
       reply = this.backflowPage(route.dataset, url.searchParams);
     } else {
-      const push = route.kind === 'chunks' ? (): Reply => this.applyChunk(route.dataset, body!) : (): Reply => this.applyCatalog(body!);
+      const push =
+        route.kind === 'chunks'
+          ? (): Reply => this.applyChunk(route.dataset, body!)
+          : route.kind === 'plans'
+            ? (): Reply => this.applyPlans(body!)
+            : (): Reply => this.applyCatalog(body!);
       const idemKey = requireIdempotencyKey(req);
       requireJson(req);
       const fingerprint = sha256(body!).toString('hex');
@@ -428,6 +439,14 @@ class Simulator {
     }
     this.counters.catalogPushes++;
     return { status: 200, body: { ack: true, duplicate: false, upserted: entries.length, retired: removed } };
+  }
+
+  /** `POST /open-plans` (A10): a year's published opening plans, `{ year, plans: [...] }`, kept by year. */
+  private applyPlans(body: Buffer): Reply {
+    const v = parseJson(body) as { year?: unknown; plans?: unknown };
+    if (!Number.isInteger(v.year) || !Array.isArray(v.plans)) throw new Refusal(400, 'expected { year, plans: [...] }');
+    this.plans.set(v.year as number, v.plans as unknown[]);
+    return { status: 200, body: { ack: true, duplicate: false, year: v.year, plans: (v.plans as unknown[]).length } };
   }
 
   private stats(dataset: string): Reply {
@@ -598,11 +617,13 @@ function matchRoute(method: string, segments: string[]): Route {
     route = { kind: c, dataset: decodeSegment(b) };
   } else if (a === 'open-catalog' && segments.length === 1) {
     route = { kind: 'catalog' };
+  } else if (a === 'open-plans' && segments.length === 1) {
+    route = { kind: 'plans' };
   } else if (a === 'backflow' && b && segments.length === 2) {
     route = { kind: 'backflow', dataset: decodeSegment(b) };
   }
   if (!route) throw new Refusal(404, `no endpoint /${segments.join('/')}`);
-  const allowed = route.kind === 'chunks' || route.kind === 'catalog' ? 'POST' : 'GET';
+  const allowed = route.kind === 'chunks' || route.kind === 'catalog' || route.kind === 'plans' ? 'POST' : 'GET';
   if (method !== allowed) throw methodNotAllowed(allowed);
   return route;
 }

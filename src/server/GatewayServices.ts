@@ -25,6 +25,8 @@ export interface GatewayServices {
   rateLimiter: RateLimiter;
   /** Working days (statutory holidays and 调休) for deadlines. */
   calendar: WorkingDayCalendar;
+  /** The provincial platform client (absent when no `province.endpoint` is configured). */
+  province?: import('../province/provinceClient').ProvinceClient;
   /** Durable jobs (absent when `deadlines.jobs` is off). */
   jobs?: Jobs;
 }

@@ -20,6 +20,7 @@ import { handleDeliveryUpload } from '../delivery/handleDeliveryUpload';
 import { GatewayError, GatewayErrorCode, UnauthenticatedError } from '../errors';
 import { resolveDeliveryTarget } from '../graphql/static/CatalogResolver';
 import { verifyBatch } from '../workflow/batchVerification';
+import { plansCsv } from '../province/openCatalog';
 import type { GatewayServices } from './GatewayServices';
 import { accessRecordPlugin } from './accessRecordPlugin';
 import { createJitExecutor } from './createJitExecutor';
@@ -351,6 +352,15 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
       if (url.pathname === '/readyz') {
         const r = await ready();
         return sendJson(res, r.ok ? 200 : 503, r.ok ? { status: 'ready', catalogVersion: services.catalog.current()?.version } : { status: 'not ready', reason: r.reason });
+      }
+      const plan = /^\/open-plans\/(\d{4})\.(csv|json)$/.exec(url.pathname);
+      if (plan && req.method === 'GET') {
+        // Published plans are public information (R13): no identity needed.
+        const plans = await services.prisma.openPlan.findMany({ where: { year: Number(plan[1]), status: 'PUBLISHED' }, orderBy: { agency: 'asc' } });
+        if (plan[2] === 'json') return sendJson(res, 200, plans.map((p) => ({ agency: p.agency, year: p.year, items: p.items, publishedAt: p.publishedAt })));
+        const csv = plansCsv(plans);
+        res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-length': Buffer.byteLength(csv) });
+        return res.end(csv);
       }
       const ctx = contextFor(req, requestId, reqLog, await authenticate(req, services));
       if (!ctx.principal && config.mode !== 'development' && (url.pathname === '/graphql' || url.pathname.startsWith('/datasets/'))) {

@@ -146,9 +146,8 @@ export async function startGateway(config: GatewayConfig, log: Logger, options: 
       await loadDemo(services, catalog.current()!.catalog);
     }
 
-    if (config.deadlines.jobs) {
-      const p = config.province;
-      const client = p.endpoint
+    const p = config.province;
+    const client = p.endpoint
         ? createProvinceClient({
             endpoint: p.endpoint,
             // The token itself never sits in the configuration: it is read from the variable named there.
@@ -156,6 +155,8 @@ export async function startGateway(config: GatewayConfig, log: Logger, options: 
             timeoutMs: p.timeoutMs,
           })
         : null;
+    if (client) services.province = client;
+    if (config.deadlines.jobs) {
       const jobs = await createJobs({
         url: db.url,
         sql: controlSql,

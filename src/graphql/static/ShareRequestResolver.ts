@@ -16,7 +16,7 @@ import { calendarGap, deadlineOverview } from '../../workflow/deadlines';
 import { saveHolidayYear } from '../../workflow/calendarStore';
 import { answerDataDemand, answerPublicRequest, fileCorrection, fileDataDemand, filePublicRequest, resolveCorrection } from '../../workflow/dataIssues';
 import { retryProvinceSync } from '../../province/pushOpenData';
-import { proposeOpenCatalogEntry, reviewOpenCatalogEntry } from '../../province/openCatalog';
+import { draftOpenPlan, fileOpenPlan, proposeOpenCatalogEntry, publishOpenPlans, reviewOpenCatalogEntry } from '../../province/openCatalog';
 import { quoteIdent, UPDATED_AT_COLUMN } from '../../db/rowTables';
 import { ROWS_SCHEMA, tableName } from '../naming';
 import type { RequestContext } from '../../server/RequestContext';
@@ -523,5 +523,52 @@ export class OpenCatalogResolver {
     const a = actorOf(ctx, 'authority', 'reviewing the open catalog');
     if (!catalogOf(ctx).departments.some((d) => d.code === a.agency && d.isAuthority)) throw new ForbiddenError('the open catalog is reviewed by the data authority');
     return reviewOpenCatalogEntry(ctx.services.prisma, a, id, approve, comment);
+  }
+}
+
+@ObjectType({ description: '年度开放计划 (R13): what an agency opens in a year.' })
+class OpenPlanInfo {
+  @Field(() => Int) id!: number;
+  @Field(() => String) agency!: string;
+  @Field(() => Int) year!: number;
+  @Field(() => [GraphQLJSONObject], { description: '[{ datasetCode, title, plannedDate }]' }) items!: Record<string, unknown>[];
+  @Field(() => String, { description: 'DRAFT, FILED or PUBLISHED' }) status!: string;
+  @Field(() => GraphQLISODateTime, { nullable: true }) publishedAt!: Date | null;
+  @Field(() => GraphQLISODateTime, { nullable: true, description: 'When the provincial platform acknowledged it' }) forwardedAt!: Date | null;
+}
+
+/** Annual opening plans (R13): province/openCatalog.ts; published plans also at GET /open-plans/{year}.csv|.json. */
+@Resolver()
+export class OpenPlanResolver {
+  @Query(() => [OpenPlanInfo], { description: 'The published plans of a year (and your own draft or filed plan).' })
+  async openPlans(@Ctx() ctx: RequestContext, @Arg('year', () => Int) year: number): Promise<OpenPlanInfo[]> {
+    const own = ctx.principal?.agency;
+    const rows = await ctx.services.prisma.openPlan.findMany({ where: { year, OR: [{ status: 'PUBLISHED' }, ...(own ? [{ agency: own }] : [])] }, orderBy: { agency: 'asc' } });
+    return rows.map((p) => ({ ...p, items: p.items as Record<string, unknown>[] }));
+  }
+
+  @Mutation(() => OpenPlanInfo, { description: 'Drafts (or redrafts) your department’s opening plan for a year. Needs the catalog_editor role.' })
+  async draftOpenPlan(
+    @Ctx() ctx: RequestContext,
+    @Arg('year', () => Int) year: number,
+    @Arg('items', () => [GraphQLJSONObject]) items: Record<string, unknown>[],
+  ): Promise<OpenPlanInfo> {
+    const p = await draftOpenPlan(ctx.services.prisma, catalogOf(ctx), actorOf(ctx, 'catalog_editor', 'drafting an opening plan'), year, items as never);
+    return { ...p, items: p.items as Record<string, unknown>[] };
+  }
+
+  @Mutation(() => OpenPlanInfo, { description: 'Files your draft plan with the data authority. Needs the catalog_editor role.' })
+  async fileOpenPlan(@Ctx() ctx: RequestContext, @Arg('year', () => Int) year: number): Promise<OpenPlanInfo> {
+    const p = await fileOpenPlan(ctx.services.prisma, actorOf(ctx, 'catalog_editor', 'filing an opening plan'), year);
+    return { ...p, items: p.items as Record<string, unknown>[] };
+  }
+
+  @Mutation(() => [OpenPlanInfo], { description: 'The data authority publishes the filed plans of a year and forwards them to the provincial platform. Needs the authority role.' })
+  async publishOpenPlans(@Ctx() ctx: RequestContext, @Arg('year', () => Int) year: number): Promise<OpenPlanInfo[]> {
+    const a = actorOf(ctx, 'authority', 'publishing the opening plans');
+    if (!catalogOf(ctx).departments.some((d) => d.code === a.agency && d.isAuthority)) throw new ForbiddenError('the opening plans are published by the data authority');
+    const client = ctx.services.province;
+    const rows = await publishOpenPlans(ctx.services.prisma, year, client ? (plans) => client.pushPlans(`plans-${year}-${Date.now()}`, year, plans) : undefined);
+    return rows.map((p) => ({ ...p, items: p.items as Record<string, unknown>[] }));
   }
 }
