@@ -37,6 +37,10 @@ async function main(): Promise<void> {
   try {
     await migrate(sql);
     const { catalog } = await loadPublishedCatalog(prisma);
+    // The push sends the open catalog as the authority published it: publish the enterprises' entry once.
+    await sql`INSERT INTO open_catalog_entry (agency, dataset_code, version, fields, status, proposed_by, reviewed_by, reviewed_at)
+              SELECT 'HZ-SCJGJ', ${CODE}, 1, ARRAY['uscc','name','establishedOn','district','status'], 'PUBLISHED', 'bench', 'bench', now()
+              WHERE NOT EXISTS (SELECT 1 FROM open_catalog_entry WHERE dataset_code = ${CODE} AND status = 'PUBLISHED')`;
     const [{ n }] = await sql.unsafe(`SELECT count(*)::int AS n FROM ds.enterprise`);
     console.log(`# ${DB}: ${n} enterprises; chunks of ${CHUNK} rows; simulator pid ${child.pid}`);
     const log = pino({ level: 'warn' });

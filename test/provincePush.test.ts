@@ -56,6 +56,15 @@ beforeAll(async () => {
   for (let i = 0; i < ents.length; i += 600) await deliver(ENTERPRISE, ents.slice(i, i + 600));
   const lic = [...enterpriseLicenses(N, 21)];
   for (let i = 0; i < lic.length; i += 1000) await deliver(LICENCE, lic.slice(i, i + 1000));
+  // The open catalog as the data authority published it: what the push sends.
+  for (const [code, fields] of [
+    [ENTERPRISE, ['uscc', 'name', 'registeredCapital', 'establishedOn', 'district', 'status']],
+    [LICENCE, ['licenseNo', 'uscc', 'licenseType', 'issuingAuthority', 'issuedOn', 'validUntil', 'status']],
+  ] as const) {
+    const p = await gw.graphql<{ proposeOpenCatalogEntry: { id: number } }>(`mutation($c: String!, $f: [String!]!) { proposeOpenCatalogEntry(datasetCode: $c, fields: $f) { id } }`, { c: code, f: fields }, asAgency('HZ-SCJGJ', 'catalog_editor'));
+    const r = await gw.graphql(`mutation($id: Int!) { reviewOpenCatalogEntry(id: $id, approve: true) { status } }`, { id: p.body.data!.proposeOpenCatalogEntry.id }, asAgency('HZ-ZSJ', 'authority'));
+    expect(r.body.errors).toBeUndefined();
+  }
 });
 
 afterAll(async () => {
@@ -87,6 +96,7 @@ it('pushes the open catalog and only the open fields of open datasets; a crash m
   const row = [...sim.state.rows.get(ENTERPRISE)!.values()][0];
   expect(Object.keys(row).sort()).toEqual(['district', 'establishedOn', 'name', 'status', 'uscc']);
   expect(sim.state.catalog.has('3.44.13.003/00000001')).toBe(false); // household registration is not open
+  expect(sim.state.catalog.has('3.44.13.006/00000001')).toBe(false); // open, but no published open-catalog entry
   expect(sim.state.catalog.get(ENTERPRISE)!.fields.map((f) => f.name)).toContain('registeredCapital'); // listed (CONDITIONAL), not pushed
 });
 
@@ -206,13 +216,18 @@ describe('the open catalog (R14)', () => {
     const closed = await propose('HZ-SCJGJ', ENTERPRISE, ['legalRepresentative']);
     expect(closed.body.errors![0].message).toMatch(/legalRepresentative cannot be opened/);
     const v1 = (await propose('HZ-SCJGJ', ENTERPRISE, ['uscc', 'name'])).body.data!.proposeOpenCatalogEntry;
-    expect(v1).toMatchObject({ version: 1, status: 'IN_REVIEW' });
+    expect(v1).toMatchObject({ version: 2, status: 'IN_REVIEW' });
     expect((await review(v1.id, false)).body.errors![0].message).toMatch(/comment: say why/);
     expect((await review(v1.id, true)).body.data!.reviewOpenCatalogEntry.status).toBe('PUBLISHED');
     const v2 = (await propose('HZ-SCJGJ', ENTERPRISE, ['uscc', 'name', 'district'])).body.data!.proposeOpenCatalogEntry;
     expect((await review(v2.id, true)).body.data!.reviewOpenCatalogEntry.status).toBe('PUBLISHED');
-    const history = await gw.graphql<{ openCatalog: { version: number; status: string }[] }>(`{ openCatalog(agency: "HZ-SCJGJ") { version status } }`);
-    expect(history.body.data!.openCatalog).toEqual([{ version: 1, status: 'SUPERSEDED' }, { version: 2, status: 'PUBLISHED' }]);
+    const history = await gw.graphql<{ openCatalog: { datasetCode: string; version: number; status: string }[] }>(`{ openCatalog(agency: "HZ-SCJGJ") { datasetCode version status } }`);
+    // Version 1 was published before the push tests; then the two above.
+    expect(history.body.data!.openCatalog.filter((e) => e.datasetCode === ENTERPRISE).map((e) => [e.version, e.status])).toEqual([
+      [1, 'SUPERSEDED'],
+      [2, 'SUPERSEDED'],
+      [3, 'PUBLISHED'],
+    ]);
   });
 });
 

@@ -1,8 +1,8 @@
 /**
  * Push of open data to the provincial platform (R15), run by a durable job (src/jobs):
  *
- * 1. the open catalog (datasets whose open attribute is not NOT_OPEN, with each field's open
- *    attribute) and the codes no longer open (retired) go up first;
+ * 1. the open catalog as the data authority published it (open_catalog_entry), and the codes no
+ *    longer in it (retired), go up first;
  * 2. for each open dataset, the rows changed since the province's last acknowledgement, in
  *    (_updated_at, key) order, only its UNCONDITIONAL open fields, in chunks of
  *    `province.chunkRows`. Each chunk has an idempotency key derived from its position and
@@ -60,11 +60,18 @@ export interface PushReport {
 
 const LOCK_KEY = 0x70726f76; // 'prov'
 
-/** Open datasets and their UNCONDITIONAL open fields (keys must be among them). */
-export function openDatasets(catalog: Catalog): { ds: CatalogDataset; fields: CatalogField[] }[] {
+/**
+ * What is pushed: the open catalog as the data authority published it (open_catalog_entry,
+ * R14), each entry's fields narrowed to those still open UNCONDITIONALLY in the resource catalog
+ * (the key must be among them). A dataset without a published entry is not pushed.
+ */
+export function openDatasets(catalog: Catalog, published: ReadonlyMap<string, readonly string[]>): { ds: CatalogDataset; fields: CatalogField[] }[] {
   return catalog.datasets
-    .filter((ds) => ds.openType !== 'NOT_OPEN')
-    .map((ds) => ({ ds, fields: ds.fields.filter((f) => f.openType === 'UNCONDITIONAL' && f.shareClass !== 'NOT_SHARED') }));
+    .filter((ds) => ds.openType !== 'NOT_OPEN' && published.has(ds.code))
+    .map((ds) => ({
+      ds,
+      fields: ds.fields.filter((f) => published.get(ds.code)!.includes(f.name) && f.openType === 'UNCONDITIONAL' && f.shareClass !== 'NOT_SHARED'),
+    }));
 }
 
 function sha256(text: string): string {
@@ -81,13 +88,15 @@ export async function pushOpenData(deps: { sql: Sql; client: ProvinceClient; cat
     if (!locked) return { ran: false, catalog: { entries: 0, retired: [] }, datasets: [] };
     try {
       const [run] = await sql<{ id: number }[]>`INSERT INTO province_sync_run DEFAULT VALUES RETURNING id`;
-      const open = openDatasets(catalog).filter((o) => !opts.only || opts.only.includes(o.ds.code));
+      const entries0 = await sql<{ dataset_code: string; fields: string[] }[]>`SELECT dataset_code, fields FROM open_catalog_entry WHERE status = 'PUBLISHED'`;
+      const published = new Map(entries0.map((e) => [e.dataset_code, e.fields]));
+      const open = openDatasets(catalog, published).filter((o) => !opts.only || opts.only.includes(o.ds.code));
       // 1. The open catalog, and what left it.
       const entries: OpenCatalogEntry[] = open.map(({ ds }) => ({
         code: ds.code,
         name: ds.name,
         openType: ds.openType,
-        fields: ds.fields.filter((f) => f.openType !== 'NOT_OPEN').map((f) => ({ name: f.name, label: f.label, openType: f.openType })),
+        fields: ds.fields.filter((f) => published.get(ds.code)!.includes(f.name) && f.openType !== 'NOT_OPEN').map((f) => ({ name: f.name, label: f.label, openType: f.openType })),
       }));
       const known = await sql<{ dataset_code: string }[]>`SELECT dataset_code FROM province_sync`;
       const retired = known.map((k) => k.dataset_code).filter((c) => !open.some((o) => o.ds.code === c));
