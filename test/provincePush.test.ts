@@ -283,3 +283,24 @@ describe('a push process killed mid-push', () => {
     expect(sim.state.counters.rowsUpserted).toBe((await local(ENTERPRISE)) + (await local(LICENCE)));
   });
 });
+
+describe('changes and faults at the province', () => {
+  it('a narrowed open catalog entry sends every row again without the removed field; timeouts and duplicates are survived', async () => {
+    await faults({ reset: true });
+    const before = await push();
+    expect(before.datasets.find((d) => d.code === LICENCE)!.rowsSent).toBe(0);
+    // The authority publishes a narrower licence entry: issuingAuthority leaves the open catalog.
+    const p = await gw.graphql<{ proposeOpenCatalogEntry: { id: number } }>(`mutation { proposeOpenCatalogEntry(datasetCode: "${LICENCE}", fields: ["licenseNo", "uscc", "licenseType", "status"]) { id } }`, undefined, asAgency('HZ-SCJGJ', 'catalog_editor'));
+    await gw.graphql(`mutation($id: Int!) { reviewOpenCatalogEntry(id: $id, approve: true) { status } }`, { id: p.body.data!.proposeOpenCatalogEntry.id }, asAgency('HZ-ZSJ', 'authority'));
+    // The platform times out once and delivers one chunk twice on its side: both are harmless.
+    await faults({ timeoutNext: 1, duplicateNext: 1 });
+    const r = await pushOpenData(
+      { sql: db.sql, client: createProvinceClient({ endpoint: sim.url, timeoutMs: 300 }), catalog: gw.services.catalog.current()!.catalog, log: gw.services.log },
+      { ...fast },
+    );
+    const lic = r.datasets.find((d) => d.code === LICENCE)!;
+    expect(lic).toMatchObject({ status: 'OK', rowsAcknowledged: await local(LICENCE), differing: 0 });
+    expect([...sim.state.rows.get(LICENCE)!.values()].every((row) => !('issuingAuthority' in row) && 'licenseType' in row)).toBe(true);
+    expect(sim.state.catalog.get(LICENCE)!.fields.map((f) => f.name)).not.toContain('issuingAuthority');
+  });
+});

@@ -154,9 +154,16 @@ async function pushDataset(
     return { ...report, status: 'SKIPPED', error: 'a key field is not open: rows cannot be identified at the province' };
   }
   await sql`INSERT INTO province_sync (dataset_code) VALUES (${ds.code}) ON CONFLICT DO NOTHING`;
-  const [state] = await sql<{ acked_at: string | null; acked_key: string | null; status: string }[]>`
-    SELECT acked_at, acked_key, status FROM province_sync WHERE dataset_code = ${ds.code}`;
+  const [state] = await sql<{ acked_at: string | null; acked_key: string | null; status: string; pushed_fields: string[] }[]>`
+    SELECT acked_at, acked_key, status, pushed_fields FROM province_sync WHERE dataset_code = ${ds.code}`;
   if (state.status === 'FAILED') return { ...report, status: 'FAILED', error: 'a dead-lettered chunk waits for retryProvinceSync' };
+  const names = fields.map((f) => f.name);
+  if (state.pushed_fields.join(',') !== names.join(',')) {
+    // The published entry changed the fields: every row goes again, carrying exactly these.
+    await sql`UPDATE province_sync SET acked_at = NULL, acked_key = NULL, pushed_fields = ${names} WHERE dataset_code = ${ds.code}`;
+    state.acked_at = null;
+    state.acked_key = null;
+  }
   const table = `${quoteIdent(ROWS_SCHEMA)}.${quoteIdent(tableName(ds))}`;
   const at = quoteIdent(UPDATED_AT_COLUMN);
   const keyCols = keys.map((k) => quoteIdent(columnName(k.name)));
