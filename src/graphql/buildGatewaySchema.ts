@@ -13,7 +13,11 @@ import { AccessRecordResolver } from './static/AccessRecordResolver';
 import { CatalogResolver } from './static/CatalogResolver';
 import { CatalogWorkflowResolver } from './static/CatalogWorkflowResolver';
 import { GrantResolver } from './static/GrantResolver';
-import { CalendarResolver, DataIssueResolver, DeadlineResolver, OpenCatalogResolver, OpenPlanResolver, ProvinceResolver, PublicRequestResolver, ShareRequestResolver, VerificationResolver } from './static/ShareRequestResolver';
+import { DataIssueResolver, PublicRequestResolver } from './static/DataIssueResolver';
+import { CalendarResolver, DeadlineResolver } from './static/DeadlineResolver';
+import { OpenCatalogResolver, OpenPlanResolver, ProvinceResolver } from './static/OpenDataResolver';
+import { ShareRequestResolver } from './static/ShareRequestResolver';
+import { VerificationResolver } from './static/VerificationResolver';
 import { applyPermissions } from './permissions';
 
 let staticSchema: GraphQLSchema | null = null;
