@@ -12,7 +12,7 @@
  * Concurrent changes of one grant are serialised by a row lock; a revoked grant cannot change.
  */
 import type { Catalog, CatalogDataset } from '../catalog/Catalog';
-import { keyFields } from '../catalog/Catalog';
+import { isAuthority, keyFields } from '../catalog/Catalog';
 import type { Prisma } from '../db/createPrisma';
 import type { Sql } from '../db/createSql';
 import { ConflictError, ForbiddenError, NotFoundError, UserInputError } from '../errors';
@@ -401,8 +401,8 @@ export async function renewGrant(deps: GrantDeps, actor: GrantActor, id: number,
 export async function revokeGrant(deps: GrantDeps, catalog: Catalog, actor: GrantActor & { roles?: readonly string[] }, id: number, reason: string): Promise<GrantRecord> {
   const owner = await sourceDepartmentOf(deps.prisma, id);
   // The data authority is its department acting with the authority role.
-  const isAuthority = !!actor.roles?.includes('authority') && catalog.departments.some((d) => d.code === actor.agency && d.isAuthority);
-  if (!isAuthority && (owner.department !== actor.agency || !actor.roles?.includes('source_approver'))) {
+  const asAuthority = !!actor.roles?.includes('authority') && isAuthority(catalog, actor.agency);
+  if (!asAuthority && (owner.department !== actor.agency || !actor.roles?.includes('source_approver'))) {
     throw new ForbiddenError(`only the source department ${owner.department} (source_approver role) or the data authority (authority role) revokes grants on ${owner.datasetCode}`);
   }
   if (!reason?.trim()) throw new UserInputError('reason: say why the grant is revoked; the grantee is told');
@@ -433,9 +433,8 @@ export interface GrantQuery {
  * department), or all (data authority).
  */
 export async function listGrants(deps: Pick<GrantDeps, 'prisma'>, catalog: Catalog, actor: GrantActor, q: GrantQuery): Promise<GrantRecord[]> {
-  const isAuthority = catalog.departments.some((d) => d.code === actor.agency && d.isAuthority);
   const where: PrismaNamespace.GrantWhereInput = {};
-  if (!isAuthority) where.OR = [{ agency: { code: actor.agency } }, { dataset: { department: { code: actor.agency } } }];
+  if (!isAuthority(catalog, actor.agency)) where.OR = [{ agency: { code: actor.agency } }, { dataset: { department: { code: actor.agency } } }];
   if (q.agency) where.agency = { code: q.agency };
   if (q.datasetCode) where.dataset = { code: q.datasetCode };
   if (q.purposeCode) where.purposeCode = q.purposeCode;

@@ -32,12 +32,8 @@ export interface GrantStore {
    * grant of the agency changes or the cache entry ages out (callers memoise on it).
    */
   agencyGrants(agency: string): Promise<readonly ActiveGrant[]>;
-  /** READ grants of `agency` for `purposeCode` valid at `at`. */
-  readGrants(agency: string, purposeCode: string, at?: Date): Promise<ActiveGrant[]>;
   /** VERIFY grants of `agency` for `purposeCode` valid at `at` (R10). */
   verifyGrants(agency: string, purposeCode: string, at?: Date): Promise<ActiveGrant[]>;
-  /** Drops the cache (all agencies, or one). */
-  invalidate(agency?: string): void;
   stop(): Promise<void>;
 }
 
@@ -112,17 +108,9 @@ export async function createGrantStore(sql: Sql, log: Logger, opts: { ttlMs?: nu
 
   return {
     agencyGrants,
-    async readGrants(agency, purposeCode, at = new Date()) {
-      const all = await agencyGrants(agency);
-      return all.filter((g) => g.kind === 'READ' && g.purposeCode === purposeCode && isValidAt(g, at));
-    },
     async verifyGrants(agency, purposeCode, at = new Date()) {
       const all = await agencyGrants(agency);
       return all.filter((g) => g.kind === 'VERIFY' && g.purposeCode === purposeCode && isValidAt(g, at));
-    },
-    invalidate(agency) {
-      if (agency) cache.delete(agency);
-      else cache.clear();
     },
     async stop() {
       await listener.unlisten();

@@ -165,3 +165,8 @@ export function keyFields(ds: CatalogDataset): CatalogField[] {
   if (!keys) keyFieldCache.set(ds, (keys = ds.fields.filter((f) => f.isKey)));
   return keys;
 }
+
+/** True when `agency` is the data authority's department (政务服务数据管理局). */
+export function isAuthority(catalog: Catalog, agency: string): boolean {
+  return catalog.departments.some((d) => d.code === agency && d.isAuthority);
+}

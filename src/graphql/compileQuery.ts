@@ -171,7 +171,8 @@ export function rowCondition(access: DatasetAccess, alias: string, params: Param
   return filtersCondition(access.ds, access.rowFilters, alias, params);
 }
 
-function filtersCondition(ds: CatalogDataset, filters: FilterInput[] | null, alias: string, params: Params): string | null {
+/** Rows where any of `filters` holds (null = every row, none = no row); shared by grants' row restrictions. */
+export function filtersCondition(ds: CatalogDataset, filters: FilterInput[] | null, alias: string, params: Params): string | null {
   if (filters === null) return null;
   if (!filters.length) return 'false';
   const parts = filters.map((f) => compileFilter(ds, f, alias, params) ?? 'true');

@@ -58,7 +58,6 @@ const STATIC_QUERY_RULES: Record<string, 'public' | 'identified'> = {
   departments: 'public',
   datasets: 'public',
   dataset: 'public',
-  functionItems: 'public',
   lateDatasets: 'public',
   deliveries: 'identified',
   datasetVersions: 'identified',

@@ -97,3 +97,8 @@ export function createProvinceClient(opts: { endpoint: string; token?: string; t
     },
   };
 }
+
+/** Wait before retry number `attempt` (1, 2, …): exponential backoff with full jitter. */
+export function backoffDelay(attempt: number, baseMs: number, random: () => number = Math.random): number {
+  return Math.floor(random() * baseMs * 2 ** (attempt - 1));
+}

@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import type { Catalog } from '../catalog/Catalog';
 import type { Sql } from '../db/createSql';
 import { deliverRecords } from '../delivery/deliverRows';
-import { ProvinceError, type ProvinceClient } from './provinceClient';
+import { backoffDelay, ProvinceError, type ProvinceClient } from './provinceClient';
 
 export interface BackflowMapping {
   /** Vertical-system source name at the province. */
@@ -94,7 +94,7 @@ export async function pullBackflow(
         } catch (err) {
           const e = err instanceof ProvinceError ? err : new ProvinceError((err as Error).message, true);
           if (!e.retryable || attempt >= opts.maxAttempts) break;
-          await sleep(Math.floor(random() * opts.backoffMs * 2 ** (attempt - 1)));
+          await sleep(backoffDelay(attempt, opts.backoffMs, random));
         }
       }
       if (!page) {

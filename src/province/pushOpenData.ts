@@ -24,7 +24,7 @@ import { keyFields } from '../catalog/Catalog';
 import type { Sql } from '../db/createSql';
 import { PG_TYPES, quoteIdent, UPDATED_AT_COLUMN } from '../db/rowTables';
 import { columnName, ROWS_SCHEMA, tableName } from '../graphql/naming';
-import { ProvinceError, type OpenCatalogEntry, type ProvinceClient } from './provinceClient';
+import { backoffDelay, ProvinceError, type OpenCatalogEntry, type ProvinceClient } from './provinceClient';
 
 export interface PushOptions {
   chunkRows: number;
@@ -114,7 +114,7 @@ export async function pushOpenData(deps: { sql: Sql; client: ProvinceClient; cat
             log.error({ err: e.message, attempts: attempt }, 'open catalog not acknowledged by the province');
             break;
           }
-          await sleep(Math.floor(random() * opts.backoffMs * 2 ** (attempt - 1)));
+          await sleep(backoffDelay(attempt, opts.backoffMs, random));
         }
       }
       if (retired.length && !catalogError) await sql`DELETE FROM province_sync WHERE dataset_code IN ${sql(retired)}`;
@@ -226,8 +226,7 @@ async function pushDataset(
           return { ...report, status: 'FAILED', error: e.message };
         }
         await sql`UPDATE province_sync SET failures = failures + 1, last_error = ${e.message} WHERE dataset_code = ${ds.code}`;
-        // Exponential backoff with full jitter.
-        await sleep(Math.floor(random() * opts.backoffMs * 2 ** (attempt - 1)));
+        await sleep(backoffDelay(attempt, opts.backoffMs, random));
       }
     }
   }

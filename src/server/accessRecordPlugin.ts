@@ -6,6 +6,7 @@
  */
 import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import { GatewayErrorCode } from '../errors';
+import type { AccessRecordInput } from '../audit/AccessRecord';
 import type { RequestContext } from './RequestContext';
 
 function canonicalVariables(v: unknown): string {
@@ -15,22 +16,32 @@ function canonicalVariables(v: unknown): string {
   );
 }
 
+/** The access record of the request `ctx` (an identified caller) for one operation. */
+export function accessRecordOf(
+  ctx: RequestContext,
+  op: Pick<AccessRecordInput, 'operationType' | 'operationName' | 'operationHash' | 'errorCodes'>,
+): AccessRecordInput {
+  const p = ctx.principal!;
+  return ctx.audit.toRecord({
+    at: new Date(),
+    requestId: ctx.requestId,
+    agency: p.agency,
+    subject: p.subject,
+    purposeCode: ctx.purpose?.code ?? null,
+    purposeText: ctx.purpose?.text ?? null,
+    ...op,
+  });
+}
+
 export function accessRecordPlugin(): ApolloServerPlugin<RequestContext> {
   const listener: GraphQLRequestListener<RequestContext> = {
     async willSendResponse({ contextValue: ctx, request, operation, response }) {
-      const p = ctx.principal;
-      if (!p) return; // development mode without identity: nothing was readable
+      if (!ctx.principal) return; // development mode without identity: nothing was readable
       const body = response.body;
       const result = body.kind === 'single' ? body.singleResult : body.initialResult;
       const errorCodes = [...new Set((result.errors ?? []).map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR')))].sort();
       const { auditKeys, accessRecords } = ctx.services;
-      const record = ctx.audit.toRecord({
-        at: new Date(),
-        requestId: ctx.requestId,
-        agency: p.agency,
-        subject: p.subject,
-        purposeCode: ctx.purpose?.code ?? null,
-        purposeText: ctx.purpose?.text ?? null,
+      const record = accessRecordOf(ctx, {
         operationType: operation?.operation ?? null,
         operationName: operation?.name?.value ?? request.operationName ?? null,
         operationHash: auditKeys.operationHash(`${request.query ?? ''}\n${request.operationName ?? ''}\n${canonicalVariables(request.variables)}`),

@@ -22,7 +22,7 @@ import { resolveDeliveryTarget } from '../graphql/static/CatalogResolver';
 import { verifyBatch } from '../workflow/batchVerification';
 import { plansCsv } from '../province/openCatalog';
 import type { GatewayServices } from './GatewayServices';
-import { accessRecordPlugin } from './accessRecordPlugin';
+import { accessRecordOf, accessRecordPlugin } from './accessRecordPlugin';
 import { createJitExecutor } from './createJitExecutor';
 import { errorLoggingPlugin, formatError } from './formatError';
 import type { RequestContext } from './RequestContext';
@@ -293,13 +293,7 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
     if (ctx.principal && config.access.enforce) {
       // Written before the answer leaves; without it, no answer.
       await services.accessRecords.append(
-        ctx.audit.toRecord({
-          at: new Date(),
-          requestId: ctx.requestId,
-          agency: ctx.principal.agency,
-          subject: ctx.principal.subject,
-          purposeCode: ctx.purpose?.code ?? null,
-          purposeText: ctx.purpose?.text ?? null,
+        accessRecordOf(ctx, {
           operationType: 'batch-verification',
           operationName: code,
           operationHash: services.auditKeys.operationHash(`POST /datasets/${code}/verifications\n${body.length}`),

@@ -11,7 +11,7 @@
  * Transitions are conditional updates on the expected status (one of concurrent answers wins).
  */
 import type { Catalog, CatalogDataset } from '../catalog/Catalog';
-import { keyFields } from '../catalog/Catalog';
+import { isAuthority, keyFields } from '../catalog/Catalog';
 import { addWorkingDays, type WorkingDayCalendar } from '../calendar/workingDays';
 import type { Prisma } from '../db/createPrisma';
 import type { Sql } from '../db/createSql';
@@ -21,7 +21,7 @@ import { columnName, ROWS_SCHEMA, tableName } from '../graphql/naming';
 import type { GrantActor } from '../access/grantService';
 import type { GrantStore } from '../access/grantStore';
 import { isValidAt } from '../access/grantStore';
-import { compileFilter, Params, type FilterInput } from '../graphql/compileQuery';
+import { filtersCondition, Params, type FilterInput } from '../graphql/compileQuery';
 
 export const DEMAND_WORKING_DAYS = 5;
 export const CORRECTION_WORKING_DAYS = 10;
@@ -38,7 +38,6 @@ export interface IssueDeps {
 }
 
 const by = (a: GrantActor) => `${a.agency}/${a.subject}`;
-const isAuthority = (catalog: Catalog, code: string) => catalog.departments.some((d) => d.code === code && d.isAuthority);
 
 /** R11: an agency files a demand for data not in the catalog. */
 export async function fileDataDemand(deps: IssueDeps, catalog: Catalog, actor: GrantActor, input: { department: string; description: string; purposeText: string; legalBasis: string }) {
@@ -106,7 +105,8 @@ async function assertRecordExists(sql: Sql, ds: CatalogDataset, key: Record<stri
   const keys = keyFields(ds);
   const params = new Params();
   const conds = keys.map((f) => `t0.${quoteIdent(columnName(f.name))} = ${params.add(key[f.name], PG_TYPES[f.type])}`);
-  if (rowFilters) conds.push(`(${rowFilters.map((f) => `(${compileFilter(ds, f, 't0', params) ?? 'true'})`).join(' OR ')})`);
+  const allowed = filtersCondition(ds, rowFilters, 't0', params);
+  if (allowed) conds.push(allowed);
   let rows: unknown[];
   try {
     rows = await sql.unsafe(`SELECT 1 FROM ${quoteIdent(ROWS_SCHEMA)}.${quoteIdent(tableName(ds))} t0 WHERE ${conds.join(' AND ')}`, params.values as never[]);

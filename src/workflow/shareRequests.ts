@@ -18,7 +18,7 @@
  * day after the event, Asia/Shanghai (src/calendar); a deadline resting on a year whose schedule
  * is not loaded is marked provisional.
  */
-import type { Catalog } from '../catalog/Catalog';
+import { isAuthority, type Catalog } from '../catalog/Catalog';
 import { WorkingDayCalendar, addWorkingDays } from '../calendar/workingDays';
 import { ConflictError, ForbiddenError, NotFoundError, UserInputError } from '../errors';
 import type { Prisma as PrismaNamespace, ShareRequestStatus } from '../generated/prisma/client';
@@ -327,9 +327,8 @@ export async function listShareRequests(
   actor: GrantActor,
   q: { status?: ShareRequestStatus | null; datasetCode?: string | null },
 ): Promise<ShareRequestRecord[]> {
-  const isAuthority = catalog.departments.some((d) => d.code === actor.agency && d.isAuthority);
   const where: PrismaNamespace.ShareRequestWhereInput = {};
-  if (!isAuthority) where.OR = [{ agency: { code: actor.agency } }, { dataset: { department: { code: actor.agency } } }];
+  if (!isAuthority(catalog, actor.agency)) where.OR = [{ agency: { code: actor.agency } }, { dataset: { department: { code: actor.agency } } }];
   if (q.status) where.status = q.status;
   if (q.datasetCode) where.dataset = { code: q.datasetCode };
   const rows = await deps.prisma.shareRequest.findMany({ where, include, orderBy: { id: 'asc' }, take: 1000 });

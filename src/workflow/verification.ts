@@ -14,7 +14,7 @@ import type { CatalogDataset, CatalogField } from '../catalog/Catalog';
 import { keyFields } from '../catalog/Catalog';
 import { PG_TYPES, quoteIdent } from '../db/rowTables';
 import { ForbiddenError, GatewayError, GatewayErrorCode, NotFoundError, UnauthenticatedError, UserInputError } from '../errors';
-import { auditHashes, compileFilter, Params, type FilterInput } from '../graphql/compileQuery';
+import { auditHashes, filtersCondition, Params, type FilterInput } from '../graphql/compileQuery';
 import { columnName, ROWS_SCHEMA, tableName } from '../graphql/naming';
 import type { RequestContext } from '../server/RequestContext';
 import { AccessAudit } from '../audit/AccessAudit';
@@ -100,7 +100,7 @@ export async function verifyRecord(
     for (const f of fields) {
       const covering = grants.filter((g) => g.fields.has(f.name));
       if (covering.some((g) => !g.rowFilter)) continue;
-      conds.push(`(${covering.map((g) => `(${compileFilter(ds, g.rowFilter as FilterInput, 't0', params) ?? 'true'})`).join(' OR ')})`);
+      conds.push(filtersCondition(ds, covering.map((g) => g.rowFilter as FilterInput), 't0', params)!);
     }
   }
   const checks = fields.map((f, i) => {

@@ -1,11 +1,10 @@
 import 'reflect-metadata';
 import { Arg, Ctx, Field, GraphQLISODateTime, Int, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
-import { ForbiddenError } from '../../errors';
 import { calendarGap, deadlineOverview } from '../../workflow/deadlines';
 import { saveHolidayYear } from '../../workflow/calendarStore';
 import type { RequestContext } from '../../server/RequestContext';
 import { GraphQLJSONObject } from './catalogTypes';
-import { actorOf, catalogOf } from './actor';
+import { actorOf, authorityOf } from './actor';
 
 @ObjectType({ description: 'A message to your department: a deadline reminder or escalation.' })
 class NotificationInfo {
@@ -39,8 +38,7 @@ export class DeadlineResolver {
 
   @Query(() => [DepartmentDeadlinesInfo], { description: 'The data authority’s overview of everything due and overdue, by department. Needs the authority role.' })
   async deadlineOverview(@Ctx() ctx: RequestContext): Promise<DepartmentDeadlinesInfo[]> {
-    const a = actorOf(ctx, 'authority');
-    if (!catalogOf(ctx).departments.some((d) => d.code === a.agency && d.isAuthority)) throw new ForbiddenError('the deadline overview is for the data authority');
+    authorityOf(ctx, 'the deadline overview is for the data authority');
     return deadlineOverview(ctx.services.sql);
   }
 }
@@ -71,8 +69,7 @@ export class CalendarResolver {
       'The data authority loads (or replaces) a newly announced year’s schedule (国务院办公厅 notice, holiday-cn format: { year, papers, days: [{ name, date, isOffDay }] }); open deadlines are recomputed at once, on every gateway. Needs the authority role.',
   })
   async loadHolidayYear(@Ctx() ctx: RequestContext, @Arg('schedule', () => GraphQLJSONObject) schedule: Record<string, unknown>): Promise<HolidayYearLoadedInfo> {
-    const a = actorOf(ctx, 'authority');
-    if (!catalogOf(ctx).departments.some((d) => d.code === a.agency && d.isAuthority)) throw new ForbiddenError('holiday schedules are loaded by the data authority');
+    const a = authorityOf(ctx, 'holiday schedules are loaded by the data authority');
     const r = await saveHolidayYear(ctx.services.sql, ctx.services.calendar, schedule, `${a.agency}/${a.subject}`);
     ctx.services.calendar = r.calendar;
     return { year: Number(schedule.year), recomputed: r.recomputed };

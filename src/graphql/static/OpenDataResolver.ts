@@ -7,7 +7,7 @@ import { quoteIdent, UPDATED_AT_COLUMN } from '../../db/rowTables';
 import { ROWS_SCHEMA, tableName } from '../naming';
 import type { RequestContext } from '../../server/RequestContext';
 import { GraphQLJSONObject } from './catalogTypes';
-import { actorOf, catalogOf } from './actor';
+import { actorOf, authorityOf, catalogOf } from './actor';
 
 @ObjectType({ description: 'Push of one open dataset to the provincial platform (R15).' })
 class ProvinceSyncInfo {
@@ -97,8 +97,7 @@ export class OpenCatalogResolver {
     @Arg('approve', () => Boolean) approve: boolean,
     @Arg('comment', () => String, { nullable: true }) comment?: string | null,
   ): Promise<OpenCatalogEntryInfo> {
-    const a = actorOf(ctx, 'authority', 'reviewing the open catalog');
-    if (!catalogOf(ctx).departments.some((d) => d.code === a.agency && d.isAuthority)) throw new ForbiddenError('the open catalog is reviewed by the data authority');
+    const a = authorityOf(ctx, 'the open catalog is reviewed by the data authority', 'reviewing the open catalog');
     return reviewOpenCatalogEntry(ctx.services.prisma, a, id, approve, comment);
   }
 }
@@ -142,8 +141,7 @@ export class OpenPlanResolver {
 
   @Mutation(() => [OpenPlanInfo], { description: 'The data authority publishes the filed plans of a year and forwards them to the provincial platform. Needs the authority role.' })
   async publishOpenPlans(@Ctx() ctx: RequestContext, @Arg('year', () => Int) year: number): Promise<OpenPlanInfo[]> {
-    const a = actorOf(ctx, 'authority', 'publishing the opening plans');
-    if (!catalogOf(ctx).departments.some((d) => d.code === a.agency && d.isAuthority)) throw new ForbiddenError('the opening plans are published by the data authority');
+    authorityOf(ctx, 'the opening plans are published by the data authority', 'publishing the opening plans');
     const client = ctx.services.province;
     const rows = await publishOpenPlans(ctx.services.prisma, year, client ? (plans) => client.pushPlans(`plans-${year}-${Date.now()}`, year, plans) : undefined);
     return rows.map((p) => ({ ...p, items: p.items as Record<string, unknown>[] }));

@@ -1,5 +1,5 @@
 import { hasRole, type Role } from '../../auth/Principal';
-import type { Catalog } from '../../catalog/Catalog';
+import { isAuthority, type Catalog } from '../../catalog/Catalog';
 import { ForbiddenError, UnauthenticatedError } from '../../errors';
 import type { RequestContext } from '../../server/RequestContext';
 
@@ -22,4 +22,14 @@ export function actorOf(ctx: RequestContext, role?: Role, what = 'this operation
 /** The published catalog this process serves. */
 export function catalogOf(ctx: RequestContext): Catalog {
   return ctx.services.catalog.current()!.catalog;
+}
+
+/**
+ * The caller as the data authority: its department with the authority role.
+ * @throws UnauthenticatedError without identity; ForbiddenError (`what` needs the role; else `refusal`).
+ */
+export function authorityOf(ctx: RequestContext, refusal: string, what = 'this operation'): Actor {
+  const a = actorOf(ctx, 'authority', what);
+  if (!isAuthority(catalogOf(ctx), a.agency)) throw new ForbiddenError(refusal);
+  return a;
 }
