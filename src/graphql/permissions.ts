@@ -7,9 +7,34 @@
  *
  * Errors are the project's own (errors.ts). Errors thrown by resolvers pass through unchanged
  * (allowExternalErrors), so they are not replaced by shield's generic message.
+ *
+ * Decided once per request, applied to every row. Shield's middleware is asynchronous (a few
+ * awaits per field), and a dataset list resolves hundreds of fields per request (Q2: ~1,100),
+ * which made shield cost more Node CPU than the whole query. The rules of row, page and edge
+ * types depend on the request only (its access view), never on the row, its arguments or its
+ * path, so shield's own middleware is asked once per request and field: when a dataset root
+ * field runs, shield decides every field its selection reaches below it (in parallel with the
+ * SQL), and each row's field then gets that decision synchronously: its resolver when shield
+ * allowed it, shield's error when it refused. A field not decided in advance (a fragment shape
+ * the walk did not foresee) goes through shield's middleware as before. Root fields, mutations
+ * and the static API are guarded per call, as shield does.
  */
-import { isObjectType, type GraphQLSchema } from 'graphql';
+import {
+  getNamedType,
+  getNullableType,
+  isListType,
+  isObjectType,
+  Kind,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLObjectType,
+  type GraphQLOutputType,
+  type GraphQLResolveInfo,
+  type GraphQLSchema,
+  type SelectionSetNode,
+} from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
+import type { IMiddlewareFunction } from 'graphql-middleware';
 import { allow, rule, shield } from 'graphql-shield';
 import type { IRules } from 'graphql-shield';
 import { referenceDenial, type AccessView } from '../access/accessPolicy';
@@ -32,6 +57,15 @@ function datasetRule(ds: CatalogDataset) {
     ctx.audit.datasetsDenied.add(ds.code);
     return new ForbiddenError(access.denial());
   });
+}
+
+/** A row's flag: readable with the row (no audit notes: the root field made them). */
+function rowFlagRule(ds: CatalogDataset) {
+  const decide = (view: AccessView) => {
+    const access = view.of(ds);
+    return access.basis !== 'NONE' || new ForbiddenError(access.denial());
+  };
+  return rule({ cache: 'no_cache' })((_p, _a, ctx: RequestContext) => (ctx.accessView ? decide(ctx.accessView) : ctx.access().then(decide)));
 }
 
 function fieldRule(ds: CatalogDataset, f: CatalogField) {
@@ -100,7 +134,7 @@ export function applyPermissions(schema: GraphQLSchema, catalog: Catalog): Graph
       const target = catalog.datasets.find((d) => d.code === ref.targetDataset)!;
       fields[ref.name] = referenceRule(ds, ref, target);
     }
-    if (!fields[VERIFICATION_FLAG]) fields[VERIFICATION_FLAG] = datasetRule(ds);
+    if (!fields[VERIFICATION_FLAG]) fields[VERIFICATION_FLAG] = rowFlagRule(ds);
     rules[ds.typeName] = fields;
     // Pages and edges only carry rows whose fields are guarded above.
     rules[connectionTypeName(ds)] = allow;
@@ -121,5 +155,150 @@ export function applyPermissions(schema: GraphQLSchema, catalog: Catalog): Graph
     fallbackError: () => new ForbiddenError('not permitted: no access rule covers this field (deny by default)'),
     allowExternalErrors: true,
   });
-  return applyMiddleware(schema, permissions);
+  const generated = permissions.generate(schema) as Record<string, Record<string, IMiddlewareFunction>>;
+  const rootFields = new Set(catalog.datasets.flatMap((ds) => [lookupFieldName(ds), listFieldName(ds)]));
+  return applyMiddleware(schema, decidedPerRequest(schema, generated, datasetTypes, rootFields));
+}
+
+/** A field middleware as graphql-middleware calls it. */
+type Guard = (
+  resolve: (parent?: unknown, args?: unknown, ctx?: unknown, info?: GraphQLResolveInfo) => unknown,
+  parent: unknown,
+  args: Record<string, unknown>,
+  ctx: RequestContext,
+  info: GraphQLResolveInfo,
+) => unknown;
+
+/** What shield's middleware answers when it lets a field through to this resolver. */
+const ALLOWED = Symbol('shield allowed');
+const probe = () => ALLOWED;
+
+/** Shield's decision per field middleware, for the current request. */
+const decisions = new WeakMap<RequestContext, Map<Guard, unknown>>();
+
+/**
+ * Shield's middleware map with (a) the fields of dataset row, page and edge types reading the
+ * request's decision when there is one, (b) dataset root fields deciding, while they run, every
+ * such field their selection reaches (see the file's comment).
+ */
+function decidedPerRequest(
+  schema: GraphQLSchema,
+  generated: Record<string, Record<string, IMiddlewareFunction>>,
+  datasetTypes: Set<string>,
+  rootFields: Set<string>,
+): Record<string, Record<string, IMiddlewareFunction>> {
+  const out: Record<string, Record<string, IMiddlewareFunction>> = { ...generated };
+  for (const typeName of datasetTypes) {
+    const fields: Record<string, IMiddlewareFunction> = {};
+    for (const [name, mw] of Object.entries(generated[typeName] ?? {})) {
+      if (typeof mw !== 'function') {
+        fields[name] = mw; // a rule with fragments (none here): left to shield
+        continue;
+      }
+      const guard = mw as Guard;
+      fields[name] = ((resolve, parent, args, ctx, info) => {
+        const d = decisions.get(ctx)?.get(guard);
+        if (d === undefined) return guard(resolve, parent, args, ctx, info);
+        return d === ALLOWED ? resolve(parent, args, ctx, info) : d;
+      }) satisfies Guard as IMiddlewareFunction;
+    }
+    out[typeName] = fields;
+  }
+  // Guards below each root field node, found once per parsed document (Apollo caches documents).
+  const below = new WeakMap<FieldNode, Guard[]>();
+  const guardsBelow = (info: GraphQLResolveInfo): Guard[] => {
+    const node = info.fieldNodes.length === 1 ? info.fieldNodes[0] : undefined;
+    let list = node && below.get(node);
+    if (!list) {
+      const found = new Set<Guard>();
+      const type = getNamedType(info.returnType);
+      if (isObjectType(type)) {
+        for (const n of info.fieldNodes) walk(type, n.selectionSet, info.fragments, generated, datasetTypes, found, new Set());
+      }
+      // Worth it only where rows repeat the fields: a lookup without nested lists resolves
+      // each field once anyway.
+      list = reachesList(info.returnType, info.fieldNodes, info.fragments) ? [...found] : [];
+      if (node) below.set(node, list);
+    }
+    return list;
+  };
+  const query = { ...generated.Query };
+  for (const name of rootFields) {
+    const rootGuard = generated.Query[name] as Guard;
+    query[name] = ((resolve, parent, args, ctx, info) => {
+      const guards = guardsBelow(info);
+      if (!guards.length) return rootGuard(resolve, parent, args, ctx, info);
+      let map = decisions.get(ctx);
+      if (!map) decisions.set(ctx, (map = new Map()));
+      const decided = map;
+      const deciding = guards.map((g) =>
+        decided.has(g)
+          ? undefined
+          : // Shield's own middleware, with a resolver that only reports that it was reached.
+            Promise.resolve(g(probe, undefined, {}, ctx, info)).then(
+              (d) => void decided.set(g, d),
+              () => undefined, // undecided: such fields go through shield per call
+            ),
+      );
+      return Promise.all([rootGuard(resolve, parent, args, ctx, info), ...deciding]).then(([r]) => r);
+    }) satisfies Guard as IMiddlewareFunction;
+  }
+  out.Query = query;
+  return out;
+}
+
+/** True when the selection goes through a list-typed field (several rows per field). */
+function reachesList(type: GraphQLOutputType, nodes: readonly FieldNode[], fragments: Record<string, FragmentDefinitionNode>): boolean {
+  const seen = new Set<string>();
+  const visit = (t: GraphQLOutputType, set: SelectionSetNode | undefined): boolean => {
+    if (isListType(getNullableType(t))) return true;
+    const named = getNamedType(t);
+    if (!set || !isObjectType(named)) return false;
+    for (const sel of set.selections) {
+      if (sel.kind === Kind.FIELD) {
+        const def = named.getFields()[sel.name.value];
+        if (def && visit(def.type, sel.selectionSet)) return true;
+      } else if (sel.kind === Kind.INLINE_FRAGMENT) {
+        if (visit(named, sel.selectionSet)) return true;
+      } else if (!seen.has(sel.name.value) && fragments[sel.name.value]) {
+        seen.add(sel.name.value);
+        if (visit(named, fragments[sel.name.value].selectionSet)) return true;
+      }
+    }
+    return false;
+  };
+  return nodes.some((n) => visit(type, n.selectionSet));
+}
+
+/** Adds the guards of every dataset-type field the selection reaches (fragments included). */
+function walk(
+  type: GraphQLObjectType,
+  set: SelectionSetNode | undefined,
+  fragments: Record<string, FragmentDefinitionNode>,
+  generated: Record<string, Record<string, IMiddlewareFunction>>,
+  datasetTypes: Set<string>,
+  found: Set<Guard>,
+  seenFragments: Set<string>,
+): void {
+  if (!set) return;
+  for (const sel of set.selections) {
+    if (sel.kind === Kind.FIELD) {
+      const def = type.getFields()[sel.name.value];
+      if (!def) continue; // __typename and other meta fields
+      if (datasetTypes.has(type.name)) {
+        const g = generated[type.name]?.[sel.name.value];
+        if (typeof g === 'function') found.add(g as Guard);
+      }
+      const named = getNamedType(def.type);
+      if (isObjectType(named)) walk(named, sel.selectionSet, fragments, generated, datasetTypes, found, seenFragments);
+    } else if (sel.kind === Kind.INLINE_FRAGMENT) {
+      if (!sel.typeCondition || sel.typeCondition.name.value === type.name) walk(type, sel.selectionSet, fragments, generated, datasetTypes, found, seenFragments);
+    } else {
+      const f = fragments[sel.name.value];
+      if (f && f.typeCondition.name.value === type.name && !seenFragments.has(f.name.value)) {
+        seenFragments.add(f.name.value);
+        walk(type, f.selectionSet, fragments, generated, datasetTypes, found, seenFragments);
+      }
+    }
+  }
 }
