@@ -161,19 +161,19 @@ describe('UNCONDITIONAL fields (R8)', () => {
   it('in a list, every row answers a field outside the grant with null and FORBIDDEN at its own path, through fragments too', async () => {
     // Shield decides a list's row fields once per request and applies the decision to each row
     // (permissions.ts): each row still gets its own error, and fragments are covered alike.
-    const q = `query { enterprises(first: 3) { nodes { uscc ...F ... on Enterprise { district legalRepIdNumber } } edges { node { name phone } } } }
+    const q = `query($yes: Boolean!) { enterprises(first: 3) { nodes { uscc ...F ... on Enterprise { district legalRepIdNumber } } edges { node { alias: name phone @include(if: $yes) } } } }
       fragment F on Enterprise { name legalRepresentative }`;
-    const r = await as<{ enterprises: { nodes: Record<string, unknown>[]; edges: { node: Record<string, unknown> }[] } }>(a, 'HZ-RSJ', ['consumer'], 'employer-check', q);
+    const r = await as<{ enterprises: { nodes: Record<string, unknown>[]; edges: { node: Record<string, unknown> }[] } }>(a, 'HZ-RSJ', ['consumer'], 'employer-check', q, { yes: true });
     const first3 = [...ROWS].sort((x, y) => (x.uscc < y.uscc ? -1 : 1)).slice(0, 3);
     expect(r.body.data!.enterprises.nodes).toEqual(first3.map((e) => ({ uscc: e.uscc, name: e.name, legalRepresentative: null, district: e.district, legalRepIdNumber: null })));
-    expect(r.body.data!.enterprises.edges).toEqual(first3.map((e) => ({ node: { name: e.name, phone: null } })));
+    expect(r.body.data!.enterprises.edges).toEqual(first3.map((e) => ({ node: { alias: e.name, phone: null } })));
     const paths = r.body.errors!.map((e) => e.path!.join('.')).sort();
     expect(paths).toEqual(
       [0, 1, 2].flatMap((i) => [`enterprises.nodes.${i}.legalRepresentative`, `enterprises.nodes.${i}.legalRepIdNumber`, `enterprises.edges.${i}.node.phone`]).sort(),
     );
     expect(new Set(r.body.errors!.map((e) => e.extensions!.code))).toEqual(new Set(['FORBIDDEN']));
     // The same query for another purpose (no grant): the whole list is refused, as before.
-    const other = await as(a, 'HZ-RSJ', ['consumer'], 'another-purpose', q);
+    const other = await as(a, 'HZ-RSJ', ['consumer'], 'another-purpose', q, { yes: false });
     expect(other.body.errors!.map((e) => e.path!.join('.'))).toEqual(['enterprises']);
   });
 

@@ -9,26 +9,27 @@
  * (allowExternalErrors), so they are not replaced by shield's generic message.
  *
  * Decided once per request, applied to every row. Shield's middleware is asynchronous (a few
- * awaits per field), and a dataset list resolves hundreds of fields per request (Q2: ~1,100),
- * which made shield cost more Node CPU than the whole query. The rules of row, page and edge
- * types depend on the request only (its access view), never on the row, its arguments or its
- * path, so shield's own middleware is asked once per request and field: when a dataset root
- * field runs, shield decides every field its selection reaches below it (in parallel with the
- * SQL), and each row's field then gets that decision synchronously: its resolver when shield
- * allowed it, shield's error when it refused. A field not decided in advance (a fragment shape
- * the walk did not foresee) goes through shield's middleware as before. Root fields, mutations
- * and the static API are guarded per call, as shield does.
+ * awaits per field), and a dataset list resolves hundreds of fields per request (Q2: ~1,100);
+ * wrapped field by field, shield cost more Node CPU than the whole query. The rules of dataset
+ * row, page and edge types depend on the request only (the caller's access view), never on the
+ * row, its arguments or its path. So when a dataset root field runs, shield's own middleware is
+ * first asked, once, about every field of those types that the selection reaches (fragments
+ * included), and its answers are kept for the request:
+ * - scalar fields of rows have no per-row resolver: the row source applies the decisions to
+ *   every row it returns (applyFieldDecisions): the value where shield allowed the field,
+ *   shield's error where it refused it (GraphQL reports it at the row's own path), and a
+ *   FORBIDDEN error where there is no decision (deny by default);
+ * - references, pages and edges keep a resolver that takes the decision, or asks shield's
+ *   middleware when there is none.
+ * Root fields, mutations and the static API go through shield's middleware on every call.
  */
 import {
   getNamedType,
-  getNullableType,
-  isListType,
   isObjectType,
   Kind,
   type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLObjectType,
-  type GraphQLOutputType,
   type GraphQLResolveInfo,
   type GraphQLSchema,
   type SelectionSetNode,
@@ -156,8 +157,10 @@ export function applyPermissions(schema: GraphQLSchema, catalog: Catalog): Graph
     allowExternalErrors: true,
   });
   const generated = permissions.generate(schema) as Record<string, Record<string, IMiddlewareFunction>>;
+  const rowScalars = new Map<string, Set<string>>();
+  for (const ds of catalog.datasets) rowScalars.set(ds.typeName, new Set([...ds.fields.map((f) => f.name), VERIFICATION_FLAG]));
   const rootFields = new Set(catalog.datasets.flatMap((ds) => [lookupFieldName(ds), listFieldName(ds)]));
-  return applyMiddleware(schema, decidedPerRequest(schema, generated, datasetTypes, rootFields));
+  return applyMiddleware(schema, decidedPerRequest(generated, datasetTypes, rowScalars, rootFields));
 }
 
 /** A field middleware as graphql-middleware calls it. */
@@ -173,111 +176,119 @@ type Guard = (
 const ALLOWED = Symbol('shield allowed');
 const probe = () => ALLOWED;
 
-/** Shield's decision per field middleware, for the current request. */
-const decisions = new WeakMap<RequestContext, Map<Guard, unknown>>();
+/** Shield's decisions of the current request, by "Type.field". */
+const decisions = new WeakMap<RequestContext, Map<string, unknown>>();
+
+/** A row's field and its key in the request's decisions. */
+export interface DecidedField {
+  name: string;
+  key: string;
+}
+
+export function decidedFields(typeName: string, names: Iterable<string>): DecidedField[] {
+  return [...names].map((name) => ({ name, key: `${typeName}.${name}` }));
+}
 
 /**
- * Shield's middleware map with (a) the fields of dataset row, page and edge types reading the
- * request's decision when there is one, (b) dataset root fields deciding, while they run, every
- * such field their selection reaches (see the file's comment).
+ * Applies shield's decisions to one row's scalar fields (the row source calls this for every
+ * row it returns, before GraphQL sees it): a field shield allowed keeps its value; a field
+ * shield refused gets shield's error as its value, which GraphQL turns into `null` with that
+ * error at the row's own path. A field without a decision is refused (deny by default).
+ */
+export function applyFieldDecisions(ctx: RequestContext, fields: readonly DecidedField[], row: Record<string, unknown>): void {
+  const decided = decisions.get(ctx);
+  for (const { name, key } of fields) {
+    const d = decided?.get(key);
+    if (d === ALLOWED) continue;
+    row[name] = d ?? new ForbiddenError(`not permitted: no access rule decided ${key} for this request (deny by default)`);
+  }
+}
+
+/**
+ * Shield's middleware map, changed in three ways (see the file's comment):
+ * - the scalar fields of dataset row types have no middleware: the row source applies the
+ *   request's decisions to each row (applyFieldDecisions), so GraphQL reads them as plain
+ *   properties;
+ * - the other fields of dataset row, page and edge types (references, nodes, edges, …) read the
+ *   request's decision when there is one, and go through shield's middleware when there is not;
+ * - dataset root fields first have shield decide every field of those types their selection
+ *   reaches (shield's own middleware, once per field), then run as shield says.
  */
 function decidedPerRequest(
-  schema: GraphQLSchema,
   generated: Record<string, Record<string, IMiddlewareFunction>>,
   datasetTypes: Set<string>,
+  rowScalars: Map<string, Set<string>>,
   rootFields: Set<string>,
 ): Record<string, Record<string, IMiddlewareFunction>> {
   const out: Record<string, Record<string, IMiddlewareFunction>> = { ...generated };
   for (const typeName of datasetTypes) {
+    const scalars = rowScalars.get(typeName);
     const fields: Record<string, IMiddlewareFunction> = {};
     for (const [name, mw] of Object.entries(generated[typeName] ?? {})) {
+      if (scalars?.has(name)) continue; // decided per request, applied by the row source
       if (typeof mw !== 'function') {
         fields[name] = mw; // a rule with fragments (none here): left to shield
         continue;
       }
       const guard = mw as Guard;
+      const key = `${typeName}.${name}`;
       fields[name] = ((resolve, parent, args, ctx, info) => {
-        const d = decisions.get(ctx)?.get(guard);
+        const d = decisions.get(ctx)?.get(key);
         if (d === undefined) return guard(resolve, parent, args, ctx, info);
         return d === ALLOWED ? resolve(parent, args, ctx, info) : d;
       }) satisfies Guard as IMiddlewareFunction;
     }
     out[typeName] = fields;
   }
-  // Guards below each root field node, found once per parsed document (Apollo caches documents).
-  const below = new WeakMap<FieldNode, Guard[]>();
-  const guardsBelow = (info: GraphQLResolveInfo): Guard[] => {
+  // Fields below each root field node, found once per parsed document (Apollo caches documents).
+  const below = new WeakMap<FieldNode, Map<string, Guard>>();
+  const guardsBelow = (info: GraphQLResolveInfo): Map<string, Guard> => {
     const node = info.fieldNodes.length === 1 ? info.fieldNodes[0] : undefined;
-    let list = node && below.get(node);
-    if (!list) {
-      const found = new Set<Guard>();
+    let found = node && below.get(node);
+    if (!found) {
+      found = new Map();
       const type = getNamedType(info.returnType);
       if (isObjectType(type)) {
         for (const n of info.fieldNodes) walk(type, n.selectionSet, info.fragments, generated, datasetTypes, found, new Set());
       }
-      // Worth it only where rows repeat the fields: a lookup without nested lists resolves
-      // each field once anyway.
-      list = reachesList(info.returnType, info.fieldNodes, info.fragments) ? [...found] : [];
-      if (node) below.set(node, list);
+      if (node) below.set(node, found);
     }
-    return list;
+    return found;
   };
   const query = { ...generated.Query };
   for (const name of rootFields) {
     const rootGuard = generated.Query[name] as Guard;
-    query[name] = ((resolve, parent, args, ctx, info) => {
-      const guards = guardsBelow(info);
-      if (!guards.length) return rootGuard(resolve, parent, args, ctx, info);
-      let map = decisions.get(ctx);
-      if (!map) decisions.set(ctx, (map = new Map()));
-      const decided = map;
-      const deciding = guards.map((g) =>
-        decided.has(g)
-          ? undefined
-          : // Shield's own middleware, with a resolver that only reports that it was reached.
-            Promise.resolve(g(probe, undefined, {}, ctx, info)).then(
-              (d) => void decided.set(g, d),
-              () => undefined, // undecided: such fields go through shield per call
-            ),
-      );
-      return Promise.all([rootGuard(resolve, parent, args, ctx, info), ...deciding]).then(([r]) => r);
+    query[name] = (async (resolve, parent, args, ctx, info) => {
+      let decided = decisions.get(ctx);
+      if (!decided) decisions.set(ctx, (decided = new Map()));
+      const deciding: Promise<void>[] = [];
+      for (const [key, guard] of guardsBelow(info)) {
+        if (decided.has(key)) continue;
+        const map = decided;
+        // Shield's own middleware, with a resolver that only reports that it was reached.
+        deciding.push(
+          Promise.resolve(guard(probe, undefined, {}, ctx, info)).then(
+            (d) => void map.set(key, d),
+            () => undefined, // undecided: refused (scalars) or decided per call (others)
+          ),
+        );
+      }
+      if (deciding.length) await Promise.all(deciding);
+      return rootGuard(resolve, parent, args, ctx, info);
     }) satisfies Guard as IMiddlewareFunction;
   }
   out.Query = query;
   return out;
 }
 
-/** True when the selection goes through a list-typed field (several rows per field). */
-function reachesList(type: GraphQLOutputType, nodes: readonly FieldNode[], fragments: Record<string, FragmentDefinitionNode>): boolean {
-  const seen = new Set<string>();
-  const visit = (t: GraphQLOutputType, set: SelectionSetNode | undefined): boolean => {
-    if (isListType(getNullableType(t))) return true;
-    const named = getNamedType(t);
-    if (!set || !isObjectType(named)) return false;
-    for (const sel of set.selections) {
-      if (sel.kind === Kind.FIELD) {
-        const def = named.getFields()[sel.name.value];
-        if (def && visit(def.type, sel.selectionSet)) return true;
-      } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-        if (visit(named, sel.selectionSet)) return true;
-      } else if (!seen.has(sel.name.value) && fragments[sel.name.value]) {
-        seen.add(sel.name.value);
-        if (visit(named, fragments[sel.name.value].selectionSet)) return true;
-      }
-    }
-    return false;
-  };
-  return nodes.some((n) => visit(type, n.selectionSet));
-}
-
-/** Adds the guards of every dataset-type field the selection reaches (fragments included). */
+/** Adds the guard of every dataset-type field the selection reaches (fragments included), by "Type.field". */
 function walk(
   type: GraphQLObjectType,
   set: SelectionSetNode | undefined,
   fragments: Record<string, FragmentDefinitionNode>,
   generated: Record<string, Record<string, IMiddlewareFunction>>,
   datasetTypes: Set<string>,
-  found: Set<Guard>,
+  found: Map<string, Guard>,
   seenFragments: Set<string>,
 ): void {
   if (!set) return;
@@ -287,7 +298,7 @@ function walk(
       if (!def) continue; // __typename and other meta fields
       if (datasetTypes.has(type.name)) {
         const g = generated[type.name]?.[sel.name.value];
-        if (typeof g === 'function') found.add(g as Guard);
+        if (typeof g === 'function') found.set(`${type.name}.${sel.name.value}`, g as Guard);
       }
       const named = getNamedType(def.type);
       if (isObjectType(named)) walk(named, sel.selectionSet, fragments, generated, datasetTypes, found, seenFragments);

@@ -9,7 +9,9 @@ import type { RequestContext } from '../server/RequestContext';
 import { maskValue } from '../validation/mask';
 import { connectionSelection, type DatasetRowSource } from './buildDatasetSchema';
 import { AUDIT_PROP, compileList, compileLookup, REF_PREFIX, type CompileContext, type ObjectPlan } from './compileQuery';
+import { applyFieldDecisions, decidedFields, type DecidedField } from './permissions';
 import { collectFields } from './selection';
+import { VERIFICATION_FLAG } from './verificationFlag';
 
 function usesVariable(v: ValueNode): boolean {
   if (v.kind === Kind.VARIABLE) return true;
@@ -47,8 +49,25 @@ function notePlan(audit: AccessAudit, plan: ObjectPlan): void {
   for (const r of plan.refs) notePlan(audit, r.plan);
 }
 
-/** Masks what the plan says, and takes each row's keyed hashes into the audit (all depths). */
-function finishRow(plan: ObjectPlan, row: Record<string, unknown>, audit: AccessAudit): void {
+/** The scalar fields a plan's rows answer (readable or not), as shield's decisions name them. */
+const planFields = new WeakMap<ObjectPlan, DecidedField[]>();
+
+function fieldsToDecide(plan: ObjectPlan): DecidedField[] {
+  let list = planFields.get(plan);
+  if (!list) {
+    const names = [...plan.fields, ...plan.denied].map((f) => f.name);
+    if (plan.verificationFlag) names.push(VERIFICATION_FLAG);
+    planFields.set(plan, (list = decidedFields(plan.ds.typeName, names)));
+  }
+  return list;
+}
+
+/**
+ * Masks what the plan says, takes each row's keyed hashes into the audit, and (when the schema
+ * is guarded) applies graphql-shield's decisions to the row's fields; all depths.
+ */
+function finishRow(plan: ObjectPlan, row: Record<string, unknown>, ctx: RequestContext, guarded: boolean): void {
+  const audit = ctx.audit;
   audit.rowCount++;
   const hashes = row[AUDIT_PROP] as (string | null)[] | undefined;
   if (hashes) {
@@ -59,10 +78,11 @@ function finishRow(plan: ObjectPlan, row: Record<string, unknown>, audit: Access
     const v = row[m.name];
     if (v !== null && v !== undefined) row[m.name] = maskValue(m.rule, String(v));
   }
+  if (guarded) applyFieldDecisions(ctx, fieldsToDecide(plan), row);
   for (const r of plan.refs) {
     const v = row[REF_PREFIX + r.responseKey];
-    if (Array.isArray(v)) for (const x of v) finishRow(r.plan, x as Record<string, unknown>, audit);
-    else if (v) finishRow(r.plan, v as Record<string, unknown>, audit);
+    if (Array.isArray(v)) for (const x of v) finishRow(r.plan, x as Record<string, unknown>, ctx, guarded);
+    else if (v) finishRow(r.plan, v as Record<string, unknown>, ctx, guarded);
   }
 }
 
@@ -90,8 +110,10 @@ interface CachedLookup {
  * allows is selected; masking is applied to the parsed answer, and every row's keyed hashes
  * go to the request's access record.
  */
-export function createSqlRowSource(sql: Sql, catalog: Catalog, maxNestedRows: number, opts: { audit?: boolean } = {}): DatasetRowSource {
+export function createSqlRowSource(sql: Sql, catalog: Catalog, maxNestedRows: number, opts: { audit?: boolean; guarded?: boolean } = {}): DatasetRowSource {
   const audit = opts.audit ?? true;
+  // Served under graphql-shield (permissions.ts): its decisions are applied to every row.
+  const guarded = opts.guarded ?? audit;
   // Compiled lookups per field node of a parsed document (Apollo keeps documents cached, so
   // the same query string hits the same node) and per access (access views are memoised,
   // so a steady caller hits the same object).
@@ -133,7 +155,7 @@ export function createSqlRowSource(sql: Sql, catalog: Catalog, maxNestedRows: nu
       const rows = await sql.unsafe<{ d: string }[]>(text, values as never[], { prepare: true });
       if (!rows.length) return null;
       const row = JSON.parse(rows[0].d) as Record<string, unknown>;
-      finishRow(plan, row, ctx.audit);
+      finishRow(plan, row, ctx, guarded);
       return row;
     },
     async list(ds, args, info, ctx) {
@@ -147,7 +169,7 @@ export function createSqlRowSource(sql: Sql, catalog: Catalog, maxNestedRows: nu
       const nodes = JSON.parse(row.d) as Record<string, unknown>[];
       const hasNextPage = nodes.length > args.first;
       if (hasNextPage) nodes.length = args.first;
-      for (const n of nodes) finishRow(stmt.plan, n, ctx.audit);
+      for (const n of nodes) finishRow(stmt.plan, n, ctx, guarded);
       return { nodes, hasNextPage, totalCount: row.total };
     },
   };
