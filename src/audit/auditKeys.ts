@@ -33,12 +33,6 @@ export interface AuditKeys {
   subjectHash(identifier: string): string;
   /** Data hash (DATA_HASH_BYTES of HMAC-SHA256, hex) of any text with the data key. */
   dataHash(text: string): string;
-  /**
-   * 4 bytes naming a layout of precomputed row hashes under this key (rowTables.ts
-   * ROW_HASHES_COLUMN): rows written under another key or layout do not match and are hashed
-   * anew when read.
-   */
-  rowHashFingerprint(layout: string): Buffer;
   /** HMAC-SM3 (hex) of an operation's text and variables. */
   operationHash(text: string): string;
   /** HMAC-SM3 (hex) with the chain key. */
@@ -60,14 +54,8 @@ export function createAuditKeys(master: Buffer): AuditKeys {
   const inner = Buffer.from(padded.map((b) => b ^ 0x36));
   const outer = Buffer.from(padded.map((b) => b ^ 0x5c));
   const dataHash = (text: string) => createHmac('sha256', dataKey).update(text, 'utf8').digest().subarray(0, DATA_HASH_BYTES).toString('hex');
-  const fingerprints = new Map<string, Buffer>();
   return {
     dataPads: { inner, outer },
-    rowHashFingerprint(layout) {
-      let fp = fingerprints.get(layout);
-      if (!fp) fingerprints.set(layout, (fp = createHmac('sha256', dataKey).update(`row-hash-layout\u001f${layout}`, 'utf8').digest().subarray(0, 4)));
-      return fp;
-    },
     dataHash,
     subjectHash: (id) => dataHash(normaliseIdentifier(id)),
     operationHash: (text) => createHmac('sm3', opKey).update(text, 'utf8').digest('hex'),

@@ -22,13 +22,6 @@ export const PG_TYPES: Record<FieldType, string> = {
 /** System columns every row table carries. */
 export const DELIVERY_COLUMN = '_delivery_id';
 export const UPDATED_AT_COLUMN = '_updated_at';
-/**
- * The row's keyed hashes for the access record, computed once when the row is delivered:
- * a 4-byte fingerprint of the key and layout, then the key hash and one hash per `@subject`
- * field (16 bytes each, zeros for a null value). Read back instead of hashing every row read;
- * a row whose fingerprint does not match (older rows, another key) is hashed when read.
- */
-export const ROW_HASHES_COLUMN = '_audit_hashes';
 
 /** Fields that need an index: `@index` fields and targets of references from any dataset. */
 export function indexedFields(catalog: Catalog, ds: CatalogDataset): CatalogField[] {
@@ -69,14 +62,12 @@ async function ensureRowTable(sql: Sql, catalog: Catalog, ds: CatalogDataset): P
   const qualified = sql`${ident}.${sql(table)}`;
   if (existing.length === 0) {
     const cols = ds.fields.map((f) => `${quoteIdent(columnName(f.name))} ${PG_TYPES[f.type]}${f.isKey ? ' NOT NULL' : ''}`);
-    cols.push(`${DELIVERY_COLUMN} bigint NOT NULL`, `${UPDATED_AT_COLUMN} timestamp with time zone NOT NULL DEFAULT now()`, `${ROW_HASHES_COLUMN} bytea`);
+    cols.push(`${DELIVERY_COLUMN} bigint NOT NULL`, `${UPDATED_AT_COLUMN} timestamp with time zone NOT NULL DEFAULT now()`);
     cols.push(`PRIMARY KEY (${keys.map((k) => quoteIdent(columnName(k.name))).join(', ')})`);
     // Identifiers are quoted by quoteIdent; no value is interpolated into this DDL.
     await sql.unsafe(`CREATE TABLE ${quoteIdent(ROWS_SCHEMA)}.${quoteIdent(table)} (${cols.join(', ')})`);
   } else {
     const have = new Map(existing.map((c) => [c.column, c.type]));
-    // Tables created before the precomputed row hashes: rows without them are hashed when read.
-    if (!have.has(ROW_HASHES_COLUMN)) await sql.unsafe(`ALTER TABLE ${quoteIdent(ROWS_SCHEMA)}.${quoteIdent(table)} ADD COLUMN IF NOT EXISTS ${ROW_HASHES_COLUMN} bytea`);
     const pk = await sql<{ column: string }[]>`
       SELECT a.attname AS column FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
       WHERE i.indrelid = ${`${ROWS_SCHEMA}.${table}`}::regclass AND i.indisprimary`;

@@ -16,8 +16,7 @@ import { finished } from 'node:stream/promises';
 import type { TransactionSql } from 'postgres';
 import type { CatalogDataset } from '../catalog/Catalog';
 import { keyFields } from '../catalog/Catalog';
-import { DELIVERY_COLUMN, PG_TYPES, quoteIdent, ROW_HASHES_COLUMN, UPDATED_AT_COLUMN } from '../db/rowTables';
-import { Params, rowHashesToStore, type RowHashKeys } from '../graphql/compileQuery';
+import { DELIVERY_COLUMN, PG_TYPES, quoteIdent, UPDATED_AT_COLUMN } from '../db/rowTables';
 import { columnName, ROWS_SCHEMA, tableName } from '../graphql/naming';
 import type { RowProblem } from './validateRow';
 
@@ -57,11 +56,9 @@ interface DeliveryStatements {
   insert: string;
   upsert: string;
   duplicates: string;
-  /** Parameters of insert and upsert after $1–$3 (the row hashes' keys). */
-  writeParams: unknown[];
 }
 
-function buildStatements(dataset: CatalogDataset, rowHashKeys: RowHashKeys | null): DeliveryStatements {
+function buildStatements(dataset: CatalogDataset): DeliveryStatements {
   const keys = keyFields(dataset).map((f) => quoteIdent(columnName(f.name)));
   if (keys.length === 0) throw new Error(`dataset ${dataset.code} has no key field`);
   const cols = dataset.fields.map((f) => quoteIdent(columnName(f.name)));
@@ -73,20 +70,8 @@ function buildStatements(dataset: CatalogDataset, rowHashKeys: RowHashKeys | nul
   // Rows of this batch: a TID range scan from the block where the batch's COPY began (one block
   // earlier, as the previous batch's last page may have had room), narrowed by row number, so
   // moving a batch never rescans the batches staged before it.
-  const batchRows = `FROM ${staging} s WHERE ctid >= $2::tid AND ${ROW_COLUMN} >= $3`;
-  // The access record's hashes of each row, computed once here (rowTables.ts ROW_HASHES_COLUMN);
-  // without the keys the column is left empty, so readers hash the row themselves.
-  const params = new Params();
-  params.values.push(null, null, null); // $1–$3 above
-  const hashes = rowHashKeys ? rowHashesToStore(dataset, 's', params, rowHashKeys) : 'NULL::bytea';
-  const set = [
-    ...nonKeys.map((c) => `${c} = EXCLUDED.${c}`),
-    `${delivery} = EXCLUDED.${delivery}`,
-    `${quoteIdent(UPDATED_AT_COLUMN)} = now()`,
-    `${ROW_HASHES_COLUMN} = EXCLUDED.${ROW_HASHES_COLUMN}`,
-  ];
-  const written = `${colList}, ${delivery}, ${ROW_HASHES_COLUMN}`;
-  const values = `${cols.map((c) => `s.${c}`).join(', ')}, $1, ${hashes}`;
+  const batchRows = `FROM ${staging} WHERE ctid >= $2::tid AND ${ROW_COLUMN} >= $3`;
+  const set = [...nonKeys.map((c) => `${c} = EXCLUDED.${c}`), `${delivery} = EXCLUDED.${delivery}`, `${quoteIdent(UPDATED_AT_COLUMN)} = now()`];
   return {
     createStaging:
       `CREATE TEMP TABLE ${quoteIdent(STAGING)} (${ROW_COLUMN} integer, ${LINE_COLUMN} integer, ` +
@@ -98,9 +83,9 @@ function buildStatements(dataset: CatalogDataset, rowHashKeys: RowHashKeys | nul
       `SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name, pg_get_indexdef(i.indexrelid) AS definition ` +
       `FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace ` +
       `WHERE i.indrelid = '${target}'::regclass AND NOT i.indisprimary`,
-    insert: `INSERT INTO ${target} (${written}) SELECT ${values} ${batchRows}`,
+    insert: `INSERT INTO ${target} (${colList}, ${delivery}) SELECT ${colList}, $1 ${batchRows}`,
     upsert:
-      `WITH written AS (INSERT INTO ${target} AS t (${written}) SELECT ${values} ${batchRows} ` +
+      `WITH written AS (INSERT INTO ${target} AS t (${colList}, ${delivery}) SELECT ${colList}, $1 ${batchRows} ` +
       `ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${set.join(', ')} ` +
       // A row this delivery already wrote means its key came twice: skip it, counted below.
       `WHERE t.${delivery} <> EXCLUDED.${delivery} ` +
@@ -111,7 +96,6 @@ function buildStatements(dataset: CatalogDataset, rowHashKeys: RowHashKeys | nul
       `(array_agg(${LINE_COLUMN} ORDER BY ${ROW_COLUMN}))[1:$1 + 1] AS lines, ` +
       `(sum(count(*) - 1) OVER ())::int AS repeats ` +
       `FROM ${staging} GROUP BY ${keys.join(', ')} HAVING count(*) > 1 ORDER BY min(${ROW_COLUMN}) LIMIT $1`,
-    writeParams: params.values.slice(3),
   };
 }
 
@@ -146,9 +130,8 @@ export class DeliveryStager {
     private readonly dataset: CatalogDataset,
     private readonly datasetId: number,
     private readonly deliveryId: number,
-    rowHashKeys: RowHashKeys | null = null,
   ) {
-    this.statements = buildStatements(dataset, rowHashKeys);
+    this.statements = buildStatements(dataset);
   }
 
   /** Creates the staging table; call once, first. */
@@ -300,7 +283,7 @@ export class DeliveryStager {
         for (const ix of this.deferredIndexes) await this.tx.unsafe(`DROP INDEX ${ix.name}`);
       }
     }
-    const params = [this.deliveryId, `(${range.fromBlock},0)`, range.firstRow, ...this.statements.writeParams] as never[];
+    const params = [this.deliveryId, `(${range.fromBlock},0)`, range.firstRow];
     try {
       if (this.targetWasEmpty) {
         // Nothing to update, so a plain INSERT: no speculative insertion per row.

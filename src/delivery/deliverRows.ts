@@ -15,7 +15,6 @@ import type { Readable } from 'node:stream';
 import type postgres from 'postgres';
 import type { Catalog, CatalogDataset } from '../catalog/Catalog';
 import type { Sql } from '../db/createSql';
-import type { RowHashKeys } from '../graphql/compileQuery';
 import { DeliveryStager } from './DeliveryStager';
 import { readCsvUpload } from './readCsvUpload';
 import { readNdjsonUpload } from './readNdjsonUpload';
@@ -60,11 +59,6 @@ export interface DeliveryResult {
 export interface DeliveryOptions {
   /** Problems kept in the result and in `delivery.problems` (all are counted). */
   maxReportedProblems: number;
-  /**
-   * The access record's data key: each written row then stores its keyed hashes (rowTables.ts
-   * ROW_HASHES_COLUMN), so reads need not compute them. Without it they are computed per read.
-   */
-  rowHashKeys?: RowHashKeys;
 }
 
 export interface FileDeliveryOptions extends DeliveryOptions {
@@ -170,7 +164,7 @@ async function runDelivery(
         SELECT nextval(pg_get_serial_sequence('delivery', 'id')) AS id, now()::text AS started_at`;
       deliveryId = Number(head.id);
       startedAt = head.started_at;
-      const stager = new DeliveryStager(tx, target.dataset, target.datasetId, deliveryId, opts.rowHashKeys ?? null);
+      const stager = new DeliveryStager(tx, target.dataset, target.datasetId, deliveryId);
       await stager.open();
       const sink: RowSink = {
         accept(values, row, line) {

@@ -5,7 +5,6 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Sql } from '../db/createSql';
-import type { RowHashKeys } from '../graphql/compileQuery';
 import { deliverFile, type DeliveryChannel, type DeliveryMeta, type DeliveryTarget } from './deliverRows';
 
 export interface DeliveryUploadContext {
@@ -13,8 +12,6 @@ export interface DeliveryUploadContext {
   target: DeliveryTarget;
   meta: Omit<DeliveryMeta, 'channel'>;
   limits: { maxReportedProblems: number; maxUploadBytes: number };
-  /** The access record's data key: delivered rows store their keyed hashes. */
-  rowHashKeys?: RowHashKeys;
 }
 
 /** Media types accepted, and the delivery channel each one means. */
@@ -62,7 +59,6 @@ export async function handleDeliveryUpload(req: IncomingMessage, res: ServerResp
   const result = await deliverFile(ctx.sql, ctx.target, { ...ctx.meta, channel }, req, {
     maxReportedProblems: ctx.limits.maxReportedProblems,
     maxBytes: ctx.limits.maxUploadBytes,
-    rowHashKeys: ctx.rowHashKeys,
   });
   sendJson(res, result.status === 'ACCEPTED' ? 201 : 422, result);
 }

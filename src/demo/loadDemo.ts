@@ -7,7 +7,6 @@ import type { Catalog } from '../catalog/Catalog';
 import type { Prisma } from '../db/createPrisma';
 import type { Sql } from '../db/createSql';
 import { deliverRecords } from '../delivery/deliverRows';
-import type { RowHashKeys } from '../graphql/compileQuery';
 import {
   airQualities,
   DEMO_SEED,
@@ -34,7 +33,7 @@ export async function isDatabaseEmpty(sql: Sql): Promise<boolean> {
   return row.n === 0;
 }
 
-export async function loadDemo(deps: { sql: Sql; prisma: Prisma; log: Logger; auditKeys?: RowHashKeys }, catalog: Catalog): Promise<Record<string, number>> {
+export async function loadDemo(deps: { sql: Sql; prisma: Prisma; log: Logger }, catalog: Catalog): Promise<Record<string, number>> {
   const loaded: Record<string, number> = {};
   for (const ds of catalog.datasets) {
     const generate = GENERATORS[ds.typeName];
@@ -47,7 +46,7 @@ export async function loadDemo(deps: { sql: Sql; prisma: Prisma; log: Logger; au
       { catalog, dataset: ds, datasetId: row.id, departmentId: row.departmentId },
       { deliveredBy: `${ds.departmentCode}/demo-loader`, channel: 'GRAPHQL' },
       generate() as Iterable<Record<string, unknown>>,
-      { maxReportedProblems: 20, rowHashKeys: deps.auditKeys },
+      { maxReportedProblems: 20 },
     );
     if (result.status !== 'ACCEPTED') {
       throw new Error(`demo rows of ${ds.code} were rejected: ${JSON.stringify(result.problems.slice(0, 5))}`);

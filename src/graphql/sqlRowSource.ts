@@ -8,7 +8,7 @@ import { ForbiddenError } from '../errors';
 import type { RequestContext } from '../server/RequestContext';
 import { maskValue } from '../validation/mask';
 import { connectionSelection, type DatasetRowSource } from './buildDatasetSchema';
-import { AUDIT_PROP, compileList, compileLookup, REF_PREFIX, splitAuditHashes, type CompileContext, type ObjectPlan } from './compileQuery';
+import { AUDIT_PROP, compileList, compileLookup, REF_PREFIX, type CompileContext, type ObjectPlan } from './compileQuery';
 import { applyFieldDecisions, decidedFields, type DecidedField } from './permissions';
 import { collectFields } from './selection';
 import { VERIFICATION_FLAG } from './verificationFlag';
@@ -69,11 +69,10 @@ function fieldsToDecide(plan: ObjectPlan): DecidedField[] {
 function finishRow(plan: ObjectPlan, row: Record<string, unknown>, ctx: RequestContext, guarded: boolean): void {
   const audit = ctx.audit;
   audit.rowCount++;
-  const hashes = row[AUDIT_PROP] as string | undefined;
+  const hashes = row[AUDIT_PROP] as (string | null)[] | undefined;
   if (hashes) {
-    const { key, subjects } = splitAuditHashes(hashes);
-    audit.rowKeyHashes.push(key);
-    for (const s of subjects) audit.subjectHashes.add(s);
+    audit.rowKeyHashes.push(hashes[0]!);
+    for (let i = 1; i < hashes.length; i++) if (hashes[i]) audit.subjectHashes.add(hashes[i]!);
   }
   for (const m of plan.masks) {
     const v = row[m.name];
@@ -126,7 +125,7 @@ export function createSqlRowSource(sql: Sql, catalog: Catalog, maxNestedRows: nu
     variableValues: info.variableValues,
     maxNestedRows,
     access,
-    auditKeys: audit ? ctx.services.auditKeys : null,
+    auditPads: audit ? ctx.services.auditKeys.dataPads : null,
   });
   return {
     async lookup(ds, keys, info, ctx) {

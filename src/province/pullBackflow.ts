@@ -16,7 +16,6 @@ import type { Logger } from 'pino';
 import type { Catalog } from '../catalog/Catalog';
 import type { Sql } from '../db/createSql';
 import { deliverRecords } from '../delivery/deliverRows';
-import type { RowHashKeys } from '../graphql/compileQuery';
 import { backoffDelay, ProvinceError, type ProvinceClient } from './provinceClient';
 
 export interface BackflowMapping {
@@ -49,7 +48,7 @@ export function parseBackflowMappings(text: string): BackflowMapping[] {
 }
 
 export async function pullBackflow(
-  deps: { sql: Sql; client: ProvinceClient; catalog: Catalog; log: Logger; rowHashKeys?: RowHashKeys },
+  deps: { sql: Sql; client: ProvinceClient; catalog: Catalog; log: Logger },
   mappings: BackflowMapping[],
   opts: { pageRows: number; maxAttempts: number; backoffMs: number; maxReportedProblems: number; sleep?: (ms: number) => Promise<void>; random?: () => number },
 ): Promise<BackflowReport[]> {
@@ -108,7 +107,7 @@ export async function pullBackflow(
           { catalog, dataset: ds, datasetId: meta.id, departmentId: meta.department_id },
           { deliveredBy: `province/backflow:${m.source}`, channel: 'BACKFLOW' },
           page.rows.map((r) => r.data),
-          { maxReportedProblems: opts.maxReportedProblems, rowHashKeys: deps.rowHashKeys },
+          { maxReportedProblems: opts.maxReportedProblems },
         );
         if (result.status !== 'ACCEPTED') {
           await fail(`page after cursor ${cursor ?? '(start)'} rejected: ${result.problems.slice(0, 3).map((p) => `row ${p.row} ${p.field ?? ''} ${p.reason}`).join('; ')}`);

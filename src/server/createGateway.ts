@@ -276,7 +276,6 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
       target,
       meta: { deliveredBy: `${ctx.principal!.agency}/${ctx.principal!.subject}`, requestId: ctx.requestId },
       limits: { maxReportedProblems: config.limits.maxReportedProblems, maxUploadBytes: config.limits.maxUploadBytes },
-      rowHashKeys: services.auditKeys,
     });
   };
 

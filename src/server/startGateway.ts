@@ -170,7 +170,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, options: 
               run: async () => {
                 const catalogNow = services.catalog.current()!.catalog;
                 const push = await pushOpenData({ sql, client, catalog: catalogNow, log }, { chunkRows: p.chunkRows, maxAttempts: p.maxAttempts, backoffMs: p.backoffMs });
-                const backflow = await pullBackflow({ sql, client, catalog: catalogNow, log, rowHashKeys: auditKeys }, parseBackflowMappings(p.backflow), {
+                const backflow = await pullBackflow({ sql, client, catalog: catalogNow, log }, parseBackflowMappings(p.backflow), {
                   pageRows: p.chunkRows,
                   maxAttempts: p.maxAttempts,
                   backoffMs: p.backoffMs,

@@ -14,7 +14,7 @@ import type { CatalogDataset, CatalogField } from '../catalog/Catalog';
 import { keyFields } from '../catalog/Catalog';
 import { PG_TYPES, quoteIdent } from '../db/rowTables';
 import { ForbiddenError, GatewayError, GatewayErrorCode, NotFoundError, UnauthenticatedError, UserInputError } from '../errors';
-import { auditHashes, filtersCondition, Params, splitAuditHashes, type FilterInput } from '../graphql/compileQuery';
+import { auditHashes, filtersCondition, Params, type FilterInput } from '../graphql/compileQuery';
 import { columnName, ROWS_SCHEMA, tableName } from '../graphql/naming';
 import type { RequestContext } from '../server/RequestContext';
 import { AccessAudit } from '../audit/AccessAudit';
@@ -135,7 +135,7 @@ export async function verifyRecord(
     let rows: Record<string, unknown>[];
     try {
       rows = await tx.unsafe(
-        `SELECT ${checks.join(', ')}, ${auditHashes(ds, 't0', params, services.auditKeys)} AS h FROM ${table} t0 WHERE ${conds.join(' AND ')}`,
+        `SELECT ${checks.join(', ')}, ${auditHashes(ds, 't0', params, services.auditKeys.dataPads)}::text AS h FROM ${table} t0 WHERE ${conds.join(' AND ')}`,
         params.values as never[],
       );
     } catch (err) {
@@ -160,9 +160,9 @@ export async function verifyRecord(
   for (const f of fields) audit.fieldsReturned.add(`${AccessAudit.fieldKey(ds.code, f.name)}:verify`);
   if (found) {
     audit.rowCount++;
-    const h = splitAuditHashes(rows[0].h as string);
-    audit.rowKeyHashes.push(h.key);
-    for (const s of h.subjects) audit.subjectHashes.add(s);
+    const h = JSON.parse(rows[0].h as string) as (string | null)[];
+    audit.rowKeyHashes.push(h[0]!);
+    for (const s of h.slice(1)) if (s) audit.subjectHashes.add(s);
   }
   return { found, results };
 }

@@ -136,7 +136,6 @@ export class CatalogResolver {
     }
     return deliverRecords(ctx.services.sql, target, { deliveredBy: `${ctx.principal!.agency}/${ctx.principal!.subject}`, requestId: ctx.requestId, channel: 'GRAPHQL' }, rows, {
       maxReportedProblems: limits.maxReportedProblems,
-      rowHashKeys: ctx.services.auditKeys,
     });
   }
 }
