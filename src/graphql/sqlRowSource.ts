@@ -151,7 +151,7 @@ export function createSqlRowSource(sql: Sql, catalog: Catalog, maxNestedRows: nu
           byAccess.set(access, (cached = { text, tail: values.slice(keyValues.length), plan }));
         }
       }
-      notePlan(ctx.audit, plan);
+      if (audit) notePlan(ctx.audit, plan);
       const rows = await sql.unsafe<{ d: string }[]>(text, values as never[], { prepare: true });
       if (!rows.length) return null;
       const row = JSON.parse(rows[0].d) as Record<string, unknown>;
@@ -164,7 +164,7 @@ export function createSqlRowSource(sql: Sql, catalog: Catalog, maxNestedRows: nu
       const cc = compileContext(info, ctx, view);
       const sel = connectionSelection(cc, info);
       const stmt = compileList(cc, ds, args, sel);
-      notePlan(ctx.audit, stmt.plan);
+      if (audit) notePlan(ctx.audit, stmt.plan);
       const [row] = await sql.unsafe<{ d: string; total?: number }[]>(stmt.text, stmt.values as never[], { prepare: true });
       const nodes = JSON.parse(row.d) as Record<string, unknown>[];
       const hasNextPage = nodes.length > args.first;

@@ -201,27 +201,13 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
     principal: (Principal & { purposeClaim?: string }) | null,
   ): RequestContext => {
     const purpose = purposeFrom(req) ?? (principal?.purposeClaim ? { code: principal.purposeClaim } : null);
-    let view: Promise<AccessView> | undefined;
-    return {
-      requestId,
-      principal,
-      purpose,
-      get log() {
-        return reqLog();
-      },
-      services,
-      access() {
-        view ??= (
-          !config.access.enforce
-            ? Promise.resolve(unrestricted)
-            : principal
-              ? accessViewFor(services.grants, services.catalog.current()!.catalog, principal, purpose)
-              : Promise.resolve(anonymousView())
-        ).then((v) => (this.accessView = v));
-        return view;
-      },
-      audit: new AccessAudit(),
-    };
+    const loadView = (): Promise<AccessView> =>
+      !config.access.enforce
+        ? Promise.resolve(unrestricted)
+        : principal
+          ? accessViewFor(services.grants, services.catalog.current()!.catalog, principal, purpose)
+          : Promise.resolve(anonymousView());
+    return new GatewayRequestContext(requestId, principal, purpose, reqLog, services, loadView);
   };
 
   const handleGraphQL = async (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, url: { search: string }) => {
@@ -419,4 +405,33 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
       await apollo.stop(); // drains the HTTP server (ApolloServerPluginDrainHttpServer)
     },
   };
+}
+
+/**
+ * The request context. A class, so that `log` is a getter on the prototype: Apollo
+ * shallow-copies the context for each operation (own properties only), and a getter among them
+ * would be called by the copy, making the request's child logger even when nothing is logged.
+ */
+class GatewayRequestContext implements RequestContext {
+  accessView?: AccessView;
+  readonly audit = new AccessAudit();
+  private view?: Promise<AccessView>;
+
+  constructor(
+    readonly requestId: string,
+    readonly principal: Principal | null,
+    readonly purpose: Purpose | null,
+    private readonly reqLog: () => Logger,
+    readonly services: GatewayServices,
+    private readonly loadView: () => Promise<AccessView>,
+  ) {}
+
+  get log(): Logger {
+    return this.reqLog();
+  }
+
+  access(): Promise<AccessView> {
+    this.view ??= this.loadView().then((v) => (this.accessView = v));
+    return this.view;
+  }
 }
