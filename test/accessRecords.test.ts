@@ -221,6 +221,14 @@ describe('the source department queries who read its datasets', () => {
     expect(await items(SCJGJ, { agency: 'HZ-GAJ', to: t0.toISOString() })).toEqual([]);
   });
 
+  it('cannot filter other agencies’ records by another department’s dataset (it would reveal what else they read)', async () => {
+    // GajMixed read HZ-SCJGJ's enterprises and HZ-GAJ's own household registrations.
+    expect(await items(SCJGJ, { datasetCode: HOUSEHOLD })).toEqual([]);
+    expect(await items(SCJGJ, { datasetCode: HOUSEHOLD, field: 'idNumber' })).toEqual([]);
+    // HZ-GAJ itself filters its own records by any dataset.
+    expect((await items(GAJ, { datasetCode: HOUSEHOLD })).map((i) => i.operationName)).toContain('GajMixed');
+  });
+
   it('refuses a field filter without its dataset, and a period that ends before it starts', async () => {
     expect((await records(SCJGJ, { field: 'phone' })).body.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect((await records(SCJGJ, { from: t1.toISOString(), to: t0.toISOString() })).body.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');

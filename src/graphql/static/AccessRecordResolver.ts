@@ -39,7 +39,7 @@ registerEnumType(SubjectIdentifierType, { name: 'SubjectIdentifierType', descrip
 
 @InputType({ description: 'Conditions on access records; all given conditions must hold.' })
 export class AccessRecordFilter {
-  @Field(() => String, { nullable: true, description: '信息资源代码: records that asked for this dataset' }) datasetCode?: string | null;
+  @Field(() => String, { nullable: true, description: '信息资源代码: records that asked for this dataset (another department’s dataset: among your agency’s own records only)' }) datasetCode?: string | null;
   @Field(() => String, { nullable: true, description: 'A field of `datasetCode` (required with it) that was returned or refused' }) field?: string | null;
   @Field(() => String, { nullable: true, description: 'Department code of the agency that made the request' }) agency?: string | null;
   @Field(() => String, { nullable: true, description: 'Declared purpose code' }) purposeCode?: string | null;
@@ -156,7 +156,13 @@ export class AccessRecordResolver {
     if (!authority) {
       conds.push(ownDatasets.length ? sql`(agency = ${p.agency} OR datasets && ${ownDatasets}::text[])` : sql`agency = ${p.agency}`);
     }
-    if (f.datasetCode) conds.push(sql`datasets @> ARRAY[${f.datasetCode}]::text[]`);
+    if (f.datasetCode) {
+      conds.push(sql`datasets @> ARRAY[${f.datasetCode}]::text[]`);
+      // Other agencies' records are shown cut down to the caller's datasets: filtering them by
+      // another department's dataset would reveal what else they read. That filter selects
+      // among the caller's own records only.
+      if (!authority && !ownDatasets.includes(f.datasetCode)) conds.push(sql`agency = ${p.agency}`);
+    }
     if (f.field) {
       const key = `${f.datasetCode}#${f.field}`;
       conds.push(sql`(fields_returned @> ARRAY[${key}]::text[] OR fields_denied @> ARRAY[${key}]::text[])`);
