@@ -621,6 +621,12 @@ class ParseContext {
         `Key field "${path}" is NOT_SHARED; a key must be shareable because rows are addressed by it.`,
       );
     }
+    if (isKey && mask) {
+      this.report(
+        useOf(directives, MaskDirective)!.node,
+        `Key field "${path}" has @mask; keys are returned in clear because rows are addressed and joined by them (mask other fields).`,
+      );
+    }
     // DOMAIN.md §1: an item that is 不予共享 must also be 不予开放.
     if (shareClass === 'NOT_SHARED' && openType !== 'NOT_OPEN') {
       this.report(

@@ -13,6 +13,7 @@ const EXPECTED_BROKEN_LINES = [
   `${BROKEN}/dataset-without-key.graphql:3:6 Dataset "WithoutKey" has no @key field; rows must be addressable.`,
   `${BROKEN}/duplicate-resource-code.graphql:9:18 Duplicate resource code "9.01/00000003"; first used by "DuplicateCodeFirst" at ${BROKEN}/duplicate-resource-code.graphql:4:18.`,
   `${BROKEN}/not-shared-key.graphql:5:45 Key field "NotSharedKey.idNumber" is NOT_SHARED; a key must be shareable because rows are addressed by it.`,
+  `${BROKEN}/masked-key.graphql:5:44 Key field "MaskedKey.accountNo" has @mask; keys are returned in clear because rows are addressed and joined by them (mask other fields).`,
   `${BROKEN}/not-shared-open.graphql:6:59 Field "NotSharedOpen.name" is NOT_SHARED (不予共享) and must also be NOT_OPEN (不予开放), not CONDITIONAL.`,
   `${BROKEN}/unknown-argument.graphql:4:101 Unknown argument "owner" on directive "@dataset".`,
   `${BROKEN}/unknown-department.graphql:1:35 Unknown department "TEST-NOPE": no @department(code: "TEST-NOPE") is declared in the catalog.`,
@@ -53,10 +54,10 @@ describe('runCatalogCheck', () => {
     const { exitCode, output } = await runCatalogCheck(BROKEN);
     expect(exitCode).toBe(1);
     const lines = output.split('\n');
-    expect(lines).toHaveLength(21);
+    expect(lines).toHaveLength(22);
     expect(lines).toEqual(expect.arrayContaining(EXPECTED_BROKEN_LINES));
     expect(lines.slice(0, -1).every((l) => l.startsWith(`${BROKEN}/`) && /^\S+:\d+:\d+ /.test(l))).toBe(true);
-    expect(lines[20]).toBe(`${BROKEN}: 20 catalog problems`);
+    expect(lines[21]).toBe(`${BROKEN}: 21 catalog problems`);
   });
 
   it('fails on a folder without catalog files', async () => {
@@ -82,7 +83,7 @@ describe('npm run catalog:check (child process)', () => {
     expect(stdout).toBe('');
     const lines = stderr.trimEnd().split('\n');
     expect(lines).toEqual(expect.arrayContaining(EXPECTED_BROKEN_LINES));
-    expect(lines).toHaveLength(21);
+    expect(lines).toHaveLength(22);
   });
 
   it('checks schema/ by default and exits 0', () => {
