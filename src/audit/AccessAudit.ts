@@ -29,22 +29,12 @@ export class AccessAudit {
   }
 
   /**
-   * The record: `base` and what was collected. Every property is listed, no `...base`: V8 (Node
-   * 20) builds an object literal that spreads one object and then adds several properties about
-   * 50 times slower (~12 µs), and this runs for every request.
+   * The record: `base` and what was collected. Object.assign, not `{ ...base, … }`: V8 (Node 20)
+   * builds an object literal that spreads one object and then adds several properties about 25
+   * times slower (~12 µs), and this runs for every request.
    */
   toRecord(base: Omit<AccessRecordInput, 'grantIds' | 'datasets' | 'fieldsReturned' | 'fieldsDenied' | 'masking' | 'rowCount' | 'rowKeyHashes' | 'subjectHashes' | 'outcome'>): AccessRecordInput {
-    return {
-      at: base.at,
-      requestId: base.requestId,
-      agency: base.agency,
-      subject: base.subject,
-      purposeCode: base.purposeCode,
-      purposeText: base.purposeText,
-      operationType: base.operationType,
-      operationName: base.operationName,
-      operationHash: base.operationHash,
-      errorCodes: base.errorCodes,
+    return Object.assign({}, base, {
       grantIds: [...this.grantIds].sort((a, b) => a - b),
       datasets: [...this.datasets].sort(),
       fieldsReturned: [...this.fieldsReturned].sort(),
@@ -54,6 +44,6 @@ export class AccessAudit {
       rowKeyHashes: this.rowKeyHashes,
       subjectHashes: [...this.subjectHashes].sort(),
       outcome: this.outcome(base.errorCodes),
-    };
+    });
   }
 }

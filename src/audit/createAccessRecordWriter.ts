@@ -69,33 +69,6 @@ export function canonicalRecordText(r: AccessRecordHashed): string {
   ]);
 }
 
-/** The record with its place in the chain (properties listed: see AccessAudit.toRecord on spreads). */
-function chained(r: AccessRecordInput, seq: bigint, prevHash: string): AccessRecordHashed {
-  return {
-    seq,
-    at: r.at,
-    requestId: r.requestId,
-    agency: r.agency,
-    subject: r.subject,
-    purposeCode: r.purposeCode,
-    purposeText: r.purposeText,
-    operationType: r.operationType,
-    operationName: r.operationName,
-    operationHash: r.operationHash,
-    grantIds: r.grantIds,
-    datasets: r.datasets,
-    fieldsReturned: r.fieldsReturned,
-    fieldsDenied: r.fieldsDenied,
-    masking: r.masking,
-    rowCount: r.rowCount,
-    rowKeyHashes: r.rowKeyHashes,
-    subjectHashes: r.subjectHashes,
-    outcome: r.outcome,
-    errorCodes: r.errorCodes,
-    prevHash,
-  };
-}
-
 function canonicalMasking(m: unknown): unknown {
   if (m === null || typeof m !== 'object' || Array.isArray(m)) return m;
   // Sorted by UTF-16 code units (not localeCompare): the same on every machine.
@@ -205,7 +178,8 @@ async function writeBatch(sql: Sql, keys: AuditKeys, records: AccessRecordInput[
     const rows = records.map((r) => {
       seq += 1n;
       // `at` is a Date (milliseconds): stored as is, it reads back equal, as the hash needs.
-      const hashed = chained(r, seq, prevHash);
+      // Object.assign, not a spread: see AccessAudit.toRecord.
+      const hashed: AccessRecordHashed = Object.assign({}, r, { seq, prevHash });
       const hash = keys.chainHash(canonicalRecordText(hashed));
       const row = {
         seq: seq.toString(),

@@ -259,16 +259,15 @@ function decidedPerRequest(
   for (const name of rootFields) {
     const rootGuard = generated.Query[name] as Guard;
     query[name] = (async (resolve, parent, args, ctx, info) => {
-      let decided = decisions.get(ctx);
-      if (!decided) decisions.set(ctx, (decided = new Map()));
+      const decided = decisions.get(ctx) ?? new Map<string, unknown>();
+      decisions.set(ctx, decided);
       const deciding: Promise<void>[] = [];
       for (const [key, guard] of guardsBelow(info)) {
         if (decided.has(key)) continue;
-        const map = decided;
         // Shield's own middleware, with a resolver that only reports that it was reached.
         deciding.push(
           Promise.resolve(guard(probe, undefined, {}, ctx, info)).then(
-            (d) => void map.set(key, d),
+            (d) => void decided.set(key, d),
             () => undefined, // undecided: refused (scalars) or decided per call (others)
           ),
         );

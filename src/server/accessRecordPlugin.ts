@@ -29,10 +29,7 @@ export function accessRecordOf(
     subject: p.subject,
     purposeCode: ctx.purpose?.code ?? null,
     purposeText: ctx.purpose?.text ?? null,
-    operationType: op.operationType,
-    operationName: op.operationName,
-    operationHash: op.operationHash,
-    errorCodes: op.errorCodes,
+    ...op,
   });
 }
 

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Arg, Ctx, Field, GraphQLISODateTime, InputType, Int, ObjectType, Query, registerEnumType, Resolver } from 'type-graphql';
 import { normaliseIdentifier } from '../../audit/auditKeys';
+import type { AccessRecordInput } from '../../audit/AccessRecord';
 import { hasRole, type Principal } from '../../auth/Principal';
 import { ForbiddenError, UnauthenticatedError, UserInputError } from '../../errors';
 import type { RequestContext } from '../../server/RequestContext';
@@ -109,25 +110,8 @@ export const ACCESS_RECORDS_DEFAULT_PAGE = 50;
 export const ACCESS_RECORDS_MAX_PAGE = 500;
 export const SUBJECT_REPORT_MAX_ENTRIES = 1000;
 
-interface RecordRow {
-  seq: string;
-  at: string;
-  requestId: string;
-  agency: string;
-  subject: string;
-  purposeCode: string | null;
-  purposeText: string | null;
-  operationType: string | null;
-  operationName: string | null;
-  grantIds: number[];
-  datasets: string[];
-  fieldsReturned: string[];
-  fieldsDenied: string[];
-  masking: Record<string, string>;
-  rowCount: number;
-  outcome: AccessOutcomeGql;
-  errorCodes: string[];
-}
+/** A stored record as the query reads it: `seq` and `at` as text, no hashes. */
+type RecordRow = Omit<AccessRecordInput, 'at' | 'outcome' | 'rowKeyHashes' | 'subjectHashes'> & { seq: string; at: string; outcome: AccessOutcomeGql };
 
 @Resolver()
 export class AccessRecordResolver {
