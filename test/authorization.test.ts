@@ -439,6 +439,34 @@ describe('the access record', () => {
       await db.sql`ALTER TABLE access_record DROP CONSTRAINT test_refuse_records`;
     }
   });
+
+  it('when a mutation\'s record cannot be written, the caller is told the change was made (so it is not repeated blindly)', async () => {
+    const input = { agency: 'HZ-ZRZYJ', datasetCode: ENTERPRISE, fields: ['name'], purposeCode: 'record-down', purposeText: '记录不可写时的变更' };
+    await db.sql`ALTER TABLE access_record ADD CONSTRAINT test_refuse_records CHECK (false) NOT VALID`;
+    let r: Reply<unknown>;
+    try {
+      r = await as(a, 'HZ-SCJGJ', ['source_approver'], undefined, `mutation($i: GrantIssueInput!) { issueGrant(input: $i) { id fields } }`, { i: input });
+    } finally {
+      await db.sql`ALTER TABLE access_record DROP CONSTRAINT test_refuse_records`;
+    }
+    expect(r.status).toBe(503);
+    expect(r.body.data).toBeUndefined();
+    const [e] = r.body.errors!;
+    expect(e.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', mutationApplied: true, errorId: expect.stringMatching(/^[0-9a-f]{12}$/) });
+    expect(e.message).toMatch(/change requested by this mutation was made.*do not repeat/);
+    const stored = await db.sql`SELECT g.id FROM access_grant g JOIN department d ON d.id = g.agency_id WHERE g.purpose_code = 'record-down' AND d.code = 'HZ-ZRZYJ'`;
+    expect(stored).toHaveLength(1);
+    // A failed mutation (nothing changed) keeps the plain "try again" message.
+    await db.sql`ALTER TABLE access_record ADD CONSTRAINT test_refuse_records CHECK (false) NOT VALID`;
+    try {
+      const refused = await as(a, 'HZ-SCJGJ', ['source_approver'], undefined, `mutation($i: GrantIssueInput!) { issueGrant(input: $i) { id } }`, { i: { ...input, datasetCode: '3.44.99.999/00000009' } });
+      expect(refused.status).toBe(503);
+      expect(refused.body.errors![0].extensions!.mutationApplied).toBeUndefined();
+      expect(refused.body.errors![0].message).toMatch(/no data is returned; try again later/);
+    } finally {
+      await db.sql`ALTER TABLE access_record DROP CONSTRAINT test_refuse_records`;
+    }
+  });
 });
 
 describe('rate limit', () => {

@@ -2,12 +2,14 @@
  * Appends the access record (使用记录, R7) of every GraphQL operation of an identified caller —
  * successful, partly or wholly denied, or failed — before the response leaves. When the record
  * cannot be written, the caller gets an error instead of the data (503 SERVICE_UNAVAILABLE):
- * no read goes unrecorded.
+ * no read goes unrecorded. A mutation has committed by then; its 503 says so (`mutationApplied`),
+ * so the caller checks its effect instead of repeating it.
  */
 import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import { GatewayErrorCode } from '../errors';
 import type { AccessRecordInput } from '../audit/AccessRecord';
 import type { RequestContext } from './RequestContext';
+import { newErrorId } from './formatError';
 
 function canonicalVariables(v: unknown): string {
   if (v === undefined) return '';
@@ -50,14 +52,20 @@ export function accessRecordPlugin(): ApolloServerPlugin<RequestContext> {
       try {
         await accessRecords.append(record);
       } catch (err) {
-        ctx.log.error({ err }, 'access record not written: the response is withheld');
+        const errorId = newErrorId();
+        // A mutation's own transaction has committed by now (each keeps its actor and time in
+        // its own tables): the caller must know the change may stand, or a retry would repeat it.
+        const changed = operation?.operation === 'mutation' && Object.values(result.data ?? {}).some((v) => v != null);
+        ctx.log.error({ err, errorId, mutationApplied: changed }, 'access record not written: the response is withheld');
         response.body = {
           kind: 'single',
           singleResult: {
             errors: [
               {
-                message: 'the access record of this operation could not be written, so no data is returned; try again later',
-                extensions: { code: GatewayErrorCode.SERVICE_UNAVAILABLE },
+                message: changed
+                  ? `the change requested by this mutation was made, but its access record could not be written, so its result is withheld; do not repeat the mutation before checking its effect (quote errorId ${errorId} to the platform operators)`
+                  : `the access record of this operation could not be written, so no data is returned; try again later (errorId ${errorId})`,
+                extensions: { code: GatewayErrorCode.SERVICE_UNAVAILABLE, errorId, ...(changed ? { mutationApplied: true } : {}) },
               },
             ],
           },
