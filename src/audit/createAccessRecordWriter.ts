@@ -14,7 +14,6 @@
  * and rejects every record of its batch.
  */
 import type { Logger } from 'pino';
-import type postgres from 'postgres';
 import type { Sql } from '../db/createSql';
 import type { AccessOutcome, AccessRecordInput, AccessRecordRow, AccessRecordWriter } from './AccessRecord';
 import type { AuditKeys } from './auditKeys';
@@ -153,11 +152,29 @@ const INSERT_COLUMNS = `seq, at, request_id, agency, subject, purpose_code, purp
   subject_hashes, outcome, error_codes, prev_hash, hash`;
 
 /**
+ * The insert: the batch travels as ONE text parameter, a JSON array whose elements are the
+ * records' canonical texts (`canonicalRecordText`, which the chain hash has just covered) with
+ * the hash appended, so each record is serialized once, not once for the hash and once more for
+ * the database. PostgreSQL takes the columns by position; `masking` comes as sorted [key, rule]
+ * pairs and is stored as an object. The text is the same whatever the batch size (prepared once
+ * per connection), there is no 65,535-parameter limit, and each record keeps its own array
+ * lengths. `$1::text::jsonb`: a parameter typed jsonb would be JSON-encoded again by postgres.js.
+ */
+const INSERT_BATCH = `WITH inserted AS (
+   INSERT INTO access_record (${INSERT_COLUMNS})
+   SELECT (e->>1)::bigint, (e->>2)::timestamptz, e->>3, e->>4, e->>5, e->>6, e->>7, e->>8, e->>9, e->>10,
+          ARRAY(SELECT x::integer FROM jsonb_array_elements_text(e->11) AS x),
+          ARRAY(SELECT jsonb_array_elements_text(e->12)), ARRAY(SELECT jsonb_array_elements_text(e->13)),
+          ARRAY(SELECT jsonb_array_elements_text(e->14)),
+          (SELECT coalesce(jsonb_object_agg(p->>0, p->>1), '{}'::jsonb) FROM jsonb_array_elements(e->15) AS p),
+          (e->>16)::integer, ARRAY(SELECT jsonb_array_elements_text(e->17)), ARRAY(SELECT jsonb_array_elements_text(e->18)),
+          (e->>19)::"AccessOutcome", ARRAY(SELECT jsonb_array_elements_text(e->20)), e->>21, e->>22
+     FROM jsonb_array_elements($1::text::jsonb) AS e
+   RETURNING 1)
+ UPDATE access_chain_head SET seq = $2::bigint, hash = $3 WHERE id = 1 AND (SELECT count(*) FROM inserted) = $4`;
+
+/**
  * One transaction: lock the head, number and hash the batch after it, insert, move the head.
- * The rows go as one jsonb array expanded by jsonb_to_recordset: the statement text is the same
- * whatever the batch size (postgres.js prepares each distinct text on every connection), there
- * is no 65,535-parameter limit, and each row keeps its own array lengths (unnest of text[][]
- * could not). Timestamps go as ISO text: createSql's timestamptz serializer expects text.
  *
  * Two round trips on a reserved connection, because every request of the process waits for
  * this: (1) BEGIN and the head's row lock in one simple-protocol message; (2) the insert and the
@@ -175,56 +192,16 @@ async function writeBatch(sql: Sql, keys: AuditKeys, records: AccessRecordInput[
     if (!head) throw new Error('access_chain_head has no row id = 1 (is the database migrated?)');
     let seq = BigInt(head.seq);
     let prevHash = head.hash;
-    const rows = records.map((r) => {
+    const texts = records.map((r) => {
       seq += 1n;
       // `at` is a Date (milliseconds): stored as is, it reads back equal, as the hash needs.
       // Object.assign, not a spread: see AccessAudit.toRecord.
-      const hashed: AccessRecordHashed = Object.assign({}, r, { seq, prevHash });
-      const hash = keys.chainHash(canonicalRecordText(hashed));
-      const row = {
-        seq: seq.toString(),
-        at: r.at.toISOString(),
-        request_id: r.requestId,
-        agency: r.agency,
-        subject: r.subject,
-        purpose_code: r.purposeCode,
-        purpose_text: r.purposeText,
-        operation_type: r.operationType,
-        operation_name: r.operationName,
-        operation_hash: r.operationHash,
-        grant_ids: r.grantIds,
-        datasets: r.datasets,
-        fields_returned: r.fieldsReturned,
-        fields_denied: r.fieldsDenied,
-        masking: r.masking,
-        row_count: r.rowCount,
-        row_key_hashes: r.rowKeyHashes,
-        subject_hashes: r.subjectHashes,
-        outcome: r.outcome,
-        error_codes: r.errorCodes,
-        prev_hash: prevHash,
-        hash,
-      };
-      prevHash = hash;
-      return row;
+      const text = canonicalRecordText(Object.assign({}, r, { seq, prevHash }));
+      prevHash = keys.chainHash(text);
+      // The canonical text is a JSON array: the hash becomes its last element.
+      return `${text.slice(0, -1)},"${prevHash}"]`;
     });
-    const insert = conn.unsafe(
-      `WITH inserted AS (
-         INSERT INTO access_record (${INSERT_COLUMNS})
-         SELECT ${INSERT_COLUMNS}
-           FROM jsonb_to_recordset($1::jsonb) AS r(
-             seq bigint, at timestamptz, request_id text, agency text, subject text, purpose_code text,
-             purpose_text text, operation_type text, operation_name text, operation_hash text,
-             grant_ids integer[], datasets text[], fields_returned text[], fields_denied text[], masking jsonb,
-             row_count integer, row_key_hashes text[], subject_hashes text[], outcome "AccessOutcome",
-             error_codes text[], prev_hash text, hash text)
-         RETURNING 1)
-       UPDATE access_chain_head SET seq = $2::bigint, hash = $3 WHERE id = 1 AND (SELECT count(*) FROM inserted) = $4`,
-      // As a postgres.js json parameter: a plain string would be JSON-encoded once more.
-      [conn.json(rows as unknown as postgres.JSONValue), seq.toString(), prevHash, records.length] as never[],
-      // Prepared once per connection: the text never changes.
-      { prepare: true },
-    );
+    const insert = conn.unsafe(INSERT_BATCH, [`[${texts.join(',')}]`, seq.toString(), prevHash, records.length], { prepare: true });
     const commit = conn.unsafe('COMMIT');
     // Both settle: an insert error makes COMMIT answer with a rollback, which is not an error.
     const [ins] = await Promise.allSettled([insert, commit]);
@@ -246,6 +223,16 @@ function badText(v: unknown): boolean {
 }
 
 /**
+ * badText for every element, with one scan of the joined text instead of one per element (a
+ * page's record holds hundreds of hashes). '\n' is neither NUL nor a surrogate, so a surrogate
+ * cannot pair across the joint.
+ */
+function badTexts(a: readonly unknown[]): boolean {
+  for (const v of a) if (typeof v !== 'string') return true;
+  return a.length > 0 && badText(a.join('\n'));
+}
+
+/**
  * Why the record cannot be stored exactly, or null. Checked before queueing, so one bad record
  * is refused alone instead of failing the transaction of the whole batch.
  */
@@ -261,7 +248,7 @@ function checkRecord(r: AccessRecordInput): string | null {
     if (r[k] !== null && badText(r[k])) return `${k} must be null or a string without NUL or unpaired surrogates`;
   }
   for (const k of ['datasets', 'fieldsReturned', 'fieldsDenied', 'rowKeyHashes', 'subjectHashes', 'errorCodes'] as const) {
-    if (!Array.isArray(r[k]) || r[k].some(badText)) return `${k} must be an array of strings without NUL or unpaired surrogates`;
+    if (!Array.isArray(r[k]) || badTexts(r[k])) return `${k} must be an array of strings without NUL or unpaired surrogates`;
   }
   if (!Array.isArray(r.grantIds) || r.grantIds.some((g) => !Number.isInteger(g) || Math.abs(g) > INT4_MAX)) {
     return 'grantIds must be an array of 32-bit integers';

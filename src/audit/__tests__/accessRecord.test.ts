@@ -224,8 +224,15 @@ describe('createAccessRecordWriter', () => {
         writer.append(record(4, { outcome: 'MAYBE' as never })),
         writer.append(record(5, { at: new Date(NaN) })),
         writer.append(record(6)),
+        writer.append(record(7, { fieldsReturned: ['3.44.13.002/00000001#name', 'x\uDC00'] })),
+        // Two halves of a surrogate pair in neighbouring elements are two lone surrogates.
+        writer.append(record(8, { subjectHashes: ['a\uD800', '\uDC00b'] })),
+        writer.append(record(9, { rowKeyHashes: ['ok', 7 as never] })),
       ]);
-      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'rejected', 'rejected', 'rejected', 'fulfilled']);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'rejected', 'rejected', 'rejected', 'fulfilled', 'rejected', 'rejected', 'rejected']);
+      expect((results[7] as PromiseRejectedResult).reason.message).toMatch(/fieldsReturned must be an array of strings/);
+      expect((results[8] as PromiseRejectedResult).reason.message).toMatch(/subjectHashes must be an array of strings/);
+      expect((results[9] as PromiseRejectedResult).reason.message).toMatch(/rowKeyHashes must be an array of strings/);
       expect((results[1] as PromiseRejectedResult).reason.message).toMatch(/invalid access record: purposeText/);
       expect((results[3] as PromiseRejectedResult).reason.message).toMatch(/rowCount/);
       expect(await storedSeqs(db.sql)).toEqual(['1', '2']);
