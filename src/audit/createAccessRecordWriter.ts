@@ -6,12 +6,14 @@
  * the last record's seq and hash; verifyAccessChain.ts checks all of it.
  *
  * Group commit: `append()` queues a record and returns a promise. One flush at a time takes
- * what is queued (up to `maxBatch`) and writes it in one transaction: lock the head row, number
- * and hash the records, insert them with one statement, move the head. Appends arriving while a
- * flush runs wait for the next one, so under load one transaction carries many records. Every
- * gateway process has its own writer; the head's row lock serialises their transactions, so
- * they all extend the same chain. A failed transaction writes nothing (the chain stays whole)
- * and rejects every record of its batch.
+ * what is queued (up to `maxBatch`), numbers and hashes the records after the chain's head and
+ * writes them atomically: one statement that moves the head from where this process left it and
+ * inserts the batch, or, when the process does not know the head or another process has moved
+ * it, one transaction that locks the head row first. Appends arriving while a flush runs wait for
+ * the next one, so under load one write carries many records. Every gateway process has its own
+ * writer; the head's row (its lock, and the check of its seq and hash) serialises them, so they
+ * all extend the same chain. A failed write writes nothing (the chain stays whole) and rejects
+ * every record of its batch.
  */
 import type { Logger } from 'pino';
 import type { Sql } from '../db/createSql';
@@ -98,6 +100,9 @@ export function createAccessRecordWriter(sql: Sql, keys: AuditKeys, log: Logger,
   }
   const queue: Pending[] = [];
   let flushing: Promise<void> | null = null;
+  // The chain's head as this process's last batch left it: the next batch is written after it
+  // in one statement, which checks that no other process has moved it meanwhile.
+  let head: ChainHead | null = null;
   let closed = false;
 
   /** Starts the flush loop unless it runs; it ends when the queue is empty. */
@@ -118,8 +123,9 @@ export function createAccessRecordWriter(sql: Sql, keys: AuditKeys, log: Logger,
   /** Writes one batch; settles every waiter, never throws. */
   const flushBatch = async (batch: Pending[]): Promise<void> => {
     try {
-      await writeBatch(sql, keys, batch.map((p) => p.record));
+      head = await writeBatch(sql, keys, batch.map((p) => p.record), head);
     } catch (err) {
+      head = null; // read it again, under the lock, next time
       log.error({ err, records: batch.length, requestIds: batch.map((p) => p.record.requestId) }, 'access record batch not written');
       const cause = err instanceof Error ? err.message : String(err);
       for (const p of batch) p.reject(new Error(`the access record could not be written: ${cause}`, { cause: err }));
@@ -152,35 +158,90 @@ const INSERT_COLUMNS = `seq, at, request_id, agency, subject, purpose_code, purp
   subject_hashes, outcome, error_codes, prev_hash, hash`;
 
 /**
- * The insert: the batch travels as ONE text parameter, a JSON array whose elements are the
- * records' canonical texts (`canonicalRecordText`, which the chain hash has just covered) with
- * the hash appended, so each record is serialized once, not once for the hash and once more for
- * the database. PostgreSQL takes the columns by position; `masking` comes as sorted [key, rule]
- * pairs and is stored as an object. The text is the same whatever the batch size (prepared once
- * per connection), there is no 65,535-parameter limit, and each record keeps its own array
+ * The batch travels as ONE text parameter, a JSON array whose elements are the records'
+ * canonical texts (`canonicalRecordText`, which the chain hash has just covered) with the hash
+ * appended, so each record is serialized once, not once for the hash and once more for the
+ * database. PostgreSQL takes the columns by position; `masking` comes as sorted [key, rule] pairs
+ * and is stored as an object. The statement texts are the same whatever the batch size (prepared
+ * once per connection), there is no 65,535-parameter limit, and each record keeps its own array
  * lengths. `$1::text::jsonb`: a parameter typed jsonb would be JSON-encoded again by postgres.js.
  */
-const INSERT_BATCH = `WITH inserted AS (
-   INSERT INTO access_record (${INSERT_COLUMNS})
-   SELECT (e->>1)::bigint, (e->>2)::timestamptz, e->>3, e->>4, e->>5, e->>6, e->>7, e->>8, e->>9, e->>10,
+const RECORD_COLUMNS = `(e->>1)::bigint, (e->>2)::timestamptz, e->>3, e->>4, e->>5, e->>6, e->>7, e->>8, e->>9, e->>10,
           ARRAY(SELECT x::integer FROM jsonb_array_elements_text(e->11) AS x),
           ARRAY(SELECT jsonb_array_elements_text(e->12)), ARRAY(SELECT jsonb_array_elements_text(e->13)),
           ARRAY(SELECT jsonb_array_elements_text(e->14)),
           (SELECT coalesce(jsonb_object_agg(p->>0, p->>1), '{}'::jsonb) FROM jsonb_array_elements(e->15) AS p),
           (e->>16)::integer, ARRAY(SELECT jsonb_array_elements_text(e->17)), ARRAY(SELECT jsonb_array_elements_text(e->18)),
-          (e->>19)::"AccessOutcome", ARRAY(SELECT jsonb_array_elements_text(e->20)), e->>21, e->>22
+          (e->>19)::"AccessOutcome", ARRAY(SELECT jsonb_array_elements_text(e->20)), e->>21, e->>22`;
+
+/**
+ * The usual case, one statement and one round trip: move the head from where this process left
+ * it to the batch's last record and insert the batch, both or neither (the insert runs only if
+ * the head moved; a failed insert undoes the move). When another process has moved the head
+ * since, no row matches, nothing is written, and the batch goes the locking way.
+ */
+const INSERT_AFTER_KNOWN_HEAD = `WITH moved AS (
+   UPDATE access_chain_head SET seq = $2::bigint, hash = $3 WHERE id = 1 AND seq = $4::bigint AND hash = $5 RETURNING 1),
+ inserted AS (
+   INSERT INTO access_record (${INSERT_COLUMNS})
+   SELECT ${RECORD_COLUMNS}
+     FROM jsonb_array_elements($1::text::jsonb) AS e
+    WHERE EXISTS (SELECT 1 FROM moved)
+   RETURNING 1)
+ SELECT (SELECT count(*) FROM inserted)::int AS inserted`;
+
+/** The locking way, inside a transaction that holds the head's row lock. */
+const INSERT_AFTER_LOCKED_HEAD = `WITH inserted AS (
+   INSERT INTO access_record (${INSERT_COLUMNS})
+   SELECT ${RECORD_COLUMNS}
      FROM jsonb_array_elements($1::text::jsonb) AS e
    RETURNING 1)
  UPDATE access_chain_head SET seq = $2::bigint, hash = $3 WHERE id = 1 AND (SELECT count(*) FROM inserted) = $4`;
 
+/** Where the chain ends: the last record's seq and hash. */
+interface ChainHead {
+  seq: bigint;
+  hash: string;
+}
+
+/** Numbers and hashes `records` after `head`: the batch's parameter text and the new head. */
+function chainAfter(keys: AuditKeys, records: AccessRecordInput[], head: ChainHead): { payload: string; last: ChainHead } {
+  let seq = head.seq;
+  let prevHash = head.hash;
+  const texts = records.map((r) => {
+    seq += 1n;
+    // `at` is a Date (milliseconds): stored as is, it reads back equal, as the hash needs.
+    // Object.assign, not a spread: see AccessAudit.toRecord.
+    const text = canonicalRecordText(Object.assign({}, r, { seq, prevHash }));
+    prevHash = keys.chainHash(text);
+    // The canonical text is a JSON array: the hash becomes its last element.
+    return `${text.slice(0, -1)},"${prevHash}"]`;
+  });
+  return { payload: `[${texts.join(',')}]`, last: { seq, hash: prevHash } };
+}
+
 /**
- * One transaction: lock the head, number and hash the batch after it, insert, move the head.
- *
- * Two round trips on a reserved connection, because every request of the process waits for
- * this: (1) BEGIN and the head's row lock in one simple-protocol message; (2) the insert and the
- * head's move in one statement, with COMMIT pipelined behind it. Any failure rolls back.
+ * Writes one batch and returns the chain's new head. With the head this process wrote last, one
+ * autocommitted statement (above); without it, or when another process has moved the head since,
+ * one transaction: lock the head, number and hash the batch after it, insert, move the head.
  */
-async function writeBatch(sql: Sql, keys: AuditKeys, records: AccessRecordInput[]): Promise<void> {
+async function writeBatch(sql: Sql, keys: AuditKeys, records: AccessRecordInput[], known: ChainHead | null): Promise<ChainHead> {
+  if (known) {
+    const { payload, last } = chainAfter(keys, records, known);
+    const [r] = await sql.unsafe<{ inserted: number }[]>(INSERT_AFTER_KNOWN_HEAD, [payload, last.seq.toString(), last.hash, known.seq.toString(), known.hash], {
+      prepare: true,
+    });
+    if (r.inserted === records.length) return last;
+  }
+  return writeBatchLocked(sql, keys, records);
+}
+
+/**
+ * Two round trips on a reserved connection: (1) BEGIN and the head's row lock in one
+ * simple-protocol message; (2) the insert and the head's move in one statement, with COMMIT
+ * pipelined behind it. Any failure rolls back.
+ */
+async function writeBatchLocked(sql: Sql, keys: AuditKeys, records: AccessRecordInput[]): Promise<ChainHead> {
   const conn = await sql.reserve();
   let open = false;
   try {
@@ -190,24 +251,15 @@ async function writeBatch(sql: Sql, keys: AuditKeys, records: AccessRecordInput[
     ).simple()) as unknown as { seq: string; hash: string }[][];
     const [head] = results[results.length - 1];
     if (!head) throw new Error('access_chain_head has no row id = 1 (is the database migrated?)');
-    let seq = BigInt(head.seq);
-    let prevHash = head.hash;
-    const texts = records.map((r) => {
-      seq += 1n;
-      // `at` is a Date (milliseconds): stored as is, it reads back equal, as the hash needs.
-      // Object.assign, not a spread: see AccessAudit.toRecord.
-      const text = canonicalRecordText(Object.assign({}, r, { seq, prevHash }));
-      prevHash = keys.chainHash(text);
-      // The canonical text is a JSON array: the hash becomes its last element.
-      return `${text.slice(0, -1)},"${prevHash}"]`;
-    });
-    const insert = conn.unsafe(INSERT_BATCH, [`[${texts.join(',')}]`, seq.toString(), prevHash, records.length], { prepare: true });
+    const { payload, last } = chainAfter(keys, records, { seq: BigInt(head.seq), hash: head.hash });
+    const insert = conn.unsafe(INSERT_AFTER_LOCKED_HEAD, [payload, last.seq.toString(), last.hash, records.length], { prepare: true });
     const commit = conn.unsafe('COMMIT');
     // Both settle: an insert error makes COMMIT answer with a rollback, which is not an error.
     const [ins] = await Promise.allSettled([insert, commit]);
     if (ins.status === 'rejected') throw ins.reason;
     await commit;
     open = false;
+    return last;
   } finally {
     if (open) await conn.unsafe('ROLLBACK').catch(() => undefined);
     conn.release();

@@ -74,7 +74,7 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 /** Counts the head-locking statements (one per transaction) sent through a pool. */
 function countingSql(url: string): { sql: Sql; transactions: () => number } {
   let n = 0;
-  const sql = createSql(url, { max: 4, onQuery: (q) => void (/FOR UPDATE/.test(q) && n++) });
+  const sql = createSql(url, { max: 4, onQuery: (q) => void (/INSERT INTO access_record/.test(q) && n++) });
   return { sql, transactions: () => n };
 }
 
@@ -185,6 +185,29 @@ describe('createAccessRecordWriter', () => {
         expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 4 });
       } finally {
         await sql.end();
+      }
+    }));
+
+  it('writes after its own last batch in one statement, and after the real head when another process moved it', () =>
+    withDb(async (db) => {
+      const a = countingSql(db.url);
+      const b = createSql(db.url, { max: 2 });
+      try {
+        const wa = createAccessRecordWriter(a.sql, keys, silent);
+        const wb = createAccessRecordWriter(b, keys, silent);
+        await wa.append(record(0, { requestId: 'a-0' })); // no head known yet: the locking way
+        await wa.append(record(1, { requestId: 'a-1' })); // after its own head: one statement
+        expect(a.transactions()).toBe(2);
+        await wb.append(record(2, { requestId: 'b-2' })); // the head moves under A's feet
+        await wa.append(record(3, { requestId: 'a-3' })); // A's statement matches nothing, then locks
+        expect(a.transactions()).toBe(4);
+        await wa.append(record(4, { requestId: 'a-4' }));
+        expect(a.transactions()).toBe(5);
+        const ids = (await db.sql<{ request_id: string }[]>`SELECT request_id FROM access_record ORDER BY seq`).map((r) => r.request_id);
+        expect(ids).toEqual(['a-0', 'a-1', 'b-2', 'a-3', 'a-4']);
+        expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 5 });
+      } finally {
+        await Promise.all([a.sql.end(), b.end()]);
       }
     }));
 
