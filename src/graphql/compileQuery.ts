@@ -7,6 +7,7 @@
  */
 import { getArgumentValues, type FieldNode, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
 import { referenceDenial, type AccessView, type DatasetAccess } from '../access/accessPolicy';
+import type { AccessAudit } from '../audit/AccessAudit';
 import { DATA_HASH_BYTES } from '../audit/auditKeys';
 import type { Catalog, CatalogDataset, CatalogField, CatalogReference, MaskRule } from '../catalog/Catalog';
 import { keyFields } from '../catalog/Catalog';
@@ -191,7 +192,14 @@ function hmacSql(textExpr: string, params: Params, pads: { inner: Buffer; outer:
   return `encode(substring(sha256(${outer} || sha256(${inner} || textsend(${textExpr}))) FROM 1 FOR ${DATA_HASH_BYTES}), 'hex')`;
 }
 
-/** json_build_array(key hash, subject hashes…) of a row (see auditKeys.ts for the texts hashed). */
+/** Hex digits of one data hash. */
+const HASH_HEX = 2 * DATA_HASH_BYTES;
+
+/**
+ * A row's data hashes as one text (see auditKeys.ts for the texts hashed): the key's hash, then
+ * the hash of each data-subject identifier that is not null, HASH_HEX hex digits each. One string
+ * instead of a JSON array per row: a page carries hundreds of them.
+ */
 export function auditHashes(ds: CatalogDataset, alias: string, params: Params, pads: { inner: Buffer; outer: Buffer }): string {
   // The key's text: resource code, U+001F, the key values joined by U+001F (auditKeys.ts).
   const prefix = params.once(`audit:prefix:${ds.code}`, `${ds.code}\u001f`, 'text');
@@ -201,7 +209,13 @@ export function auditHashes(ds: CatalogDataset, alias: string, params: Params, p
   for (const f of ds.fields) {
     if (f.subjectId) parts.push(hmacSql(`upper(btrim(${alias}.${quoteIdent(columnName(f.name))}::text))`, params, pads));
   }
-  return `json_build_array(${parts.join(', ')})`;
+  return parts.length === 1 ? parts[0] : `(${parts[0]} || ${parts.slice(1).map((p) => `coalesce(${p}, '')`).join(' || ')})`;
+}
+
+/** Takes a row's data hashes (auditHashes) into the request's access record. */
+export function noteAuditHashes(audit: AccessAudit, hashes: string): void {
+  audit.rowKeyHashes.push(hashes.slice(0, HASH_HEX));
+  for (let i = HASH_HEX; i < hashes.length; i += HASH_HEX) audit.subjectHashes.add(hashes.slice(i, i + HASH_HEX));
 }
 
 /** json_build_object(...) of one row, with nested references as correlated subqueries. */

@@ -8,7 +8,7 @@ import { ForbiddenError } from '../errors';
 import type { RequestContext } from '../server/RequestContext';
 import { maskValue } from '../validation/mask';
 import { connectionSelection, type DatasetRowSource } from './buildDatasetSchema';
-import { AUDIT_PROP, compileList, compileLookup, REF_PREFIX, type CompileContext, type ObjectPlan } from './compileQuery';
+import { AUDIT_PROP, compileList, compileLookup, noteAuditHashes, REF_PREFIX, type CompileContext, type ObjectPlan } from './compileQuery';
 import { applyFieldDecisions, decidedFields, type DecidedField } from './permissions';
 import { collectFields } from './selection';
 import { VERIFICATION_FLAG } from './verificationFlag';
@@ -69,11 +69,8 @@ function fieldsToDecide(plan: ObjectPlan): DecidedField[] {
 function finishRow(plan: ObjectPlan, row: Record<string, unknown>, ctx: RequestContext, guarded: boolean): void {
   const audit = ctx.audit;
   audit.rowCount++;
-  const hashes = row[AUDIT_PROP] as (string | null)[] | undefined;
-  if (hashes) {
-    audit.rowKeyHashes.push(hashes[0]!);
-    for (let i = 1; i < hashes.length; i++) if (hashes[i]) audit.subjectHashes.add(hashes[i]!);
-  }
+  const hashes = row[AUDIT_PROP] as string | undefined;
+  if (hashes) noteAuditHashes(audit, hashes);
   for (const m of plan.masks) {
     const v = row[m.name];
     if (v !== null && v !== undefined) row[m.name] = maskValue(m.rule, String(v));

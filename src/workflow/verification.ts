@@ -14,7 +14,7 @@ import type { CatalogDataset, CatalogField } from '../catalog/Catalog';
 import { keyFields } from '../catalog/Catalog';
 import { PG_TYPES, quoteIdent } from '../db/rowTables';
 import { ForbiddenError, GatewayError, GatewayErrorCode, NotFoundError, UnauthenticatedError, UserInputError } from '../errors';
-import { auditHashes, filtersCondition, Params, type FilterInput } from '../graphql/compileQuery';
+import { auditHashes, filtersCondition, noteAuditHashes, Params, type FilterInput } from '../graphql/compileQuery';
 import { columnName, ROWS_SCHEMA, tableName } from '../graphql/naming';
 import type { RequestContext } from '../server/RequestContext';
 import { AccessAudit } from '../audit/AccessAudit';
@@ -160,9 +160,7 @@ export async function verifyRecord(
   for (const f of fields) audit.fieldsReturned.add(`${AccessAudit.fieldKey(ds.code, f.name)}:verify`);
   if (found) {
     audit.rowCount++;
-    const h = JSON.parse(rows[0].h as string) as (string | null)[];
-    audit.rowKeyHashes.push(h[0]!);
-    for (const s of h.slice(1)) if (s) audit.subjectHashes.add(s);
+    noteAuditHashes(audit, rows[0].h as string);
   }
   return { found, results };
 }
