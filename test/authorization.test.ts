@@ -415,6 +415,24 @@ describe('the access record', () => {
     expect(await lastRecord()).toMatchObject({ agency: 'HZ-RSJ', outcome: 'FAILED', error_codes: ['GRAPHQL_PARSE_FAILED'], operation_type: null, datasets: [] });
   });
 
+  it('one record for an operation that reads through several plans: the union of their fields, sorted', async () => {
+    const r = await as(a, 'HZ-RSJ', ['consumer'], 'employer-check', `query($k: String!, $j: String!) { a: enterprise(uscc: $k) { name } b: enterprise(uscc: $j) { uscc district } }`, {
+      k: row(3).uscc,
+      j: row(4).uscc,
+    });
+    expect(r.body.errors).toBeUndefined();
+    expect(await lastRecord()).toMatchObject({
+      datasets: [ENTERPRISE],
+      fields_returned: [`${ENTERPRISE}#district`, `${ENTERPRISE}#name`, `${ENTERPRISE}#uscc`],
+      fields_denied: [],
+      row_count: 2,
+      outcome: 'OK',
+    });
+    // The same query again: the cached plans give the same record content.
+    await as(a, 'HZ-RSJ', ['consumer'], 'employer-check', `query($k: String!, $j: String!) { a: enterprise(uscc: $k) { name } b: enterprise(uscc: $j) { uscc district } }`, { k: row(3).uscc, j: row(4).uscc });
+    expect(await lastRecord()).toMatchObject({ fields_returned: [`${ENTERPRISE}#district`, `${ENTERPRISE}#name`, `${ENTERPRISE}#uscc`], row_count: 2 });
+  });
+
   it('gets exactly one record per operation: 100 concurrent queries → 100 records, one intact chain', async () => {
     const [{ n: before }] = await db.sql`SELECT count(*)::int AS n FROM access_record`;
     const headers = await issuer.headers('HZ-RSJ', ['consumer'], 'employer-check');

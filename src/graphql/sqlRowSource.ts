@@ -1,6 +1,6 @@
 import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode, type ValueNode } from 'graphql';
 import type { AccessView, DatasetAccess } from '../access/accessPolicy';
-import { AccessAudit } from '../audit/AccessAudit';
+import { AccessAudit, type PlanNotes } from '../audit/AccessAudit';
 import { keyFields } from '../catalog/Catalog';
 import type { Catalog, CatalogDataset } from '../catalog/Catalog';
 import type { Sql } from '../db/createSql';
@@ -34,8 +34,8 @@ function hasDirectivesOrFragments(set: SelectionSetNode | undefined): boolean {
   return false;
 }
 
-/** Notes in the request's audit what a plan reads and refuses (names only). */
-function notePlan(audit: AccessAudit, plan: ObjectPlan): void {
+/** Collects what a plan reads and refuses (names only), all depths. */
+function collectPlan(audit: AccessAudit, plan: ObjectPlan): void {
   const code = plan.ds.code;
   audit.datasets.add(code);
   for (const id of plan.access.grantIds) audit.grantIds.add(id);
@@ -46,7 +46,32 @@ function notePlan(audit: AccessAudit, plan: ObjectPlan): void {
     audit.fieldsDenied.add(AccessAudit.fieldKey(code, r.name));
   }
   for (const m of plan.masks) audit.masking.set(AccessAudit.fieldKey(code, m.name), m.rule);
-  for (const r of plan.refs) notePlan(audit, r.plan);
+  for (const r of plan.refs) collectPlan(audit, r.plan);
+}
+
+const planNotes = new WeakMap<ObjectPlan, PlanNotes>();
+
+/** What a plan reads, sorted and frozen once per plan (cached lookups reuse their plan). */
+function notesOf(plan: ObjectPlan): PlanNotes {
+  let notes = planNotes.get(plan);
+  if (!notes) {
+    const a = new AccessAudit();
+    collectPlan(a, plan);
+    notes = Object.freeze({
+      datasets: Object.freeze([...a.datasets].sort()),
+      grantIds: Object.freeze([...a.grantIds].sort((x, y) => x - y)),
+      fieldsReturned: Object.freeze([...a.fieldsReturned].sort()),
+      fieldsDenied: Object.freeze([...a.fieldsDenied].sort()),
+      masking: Object.freeze(Object.fromEntries([...a.masking].sort(([x], [y]) => (x < y ? -1 : 1)))),
+    });
+    planNotes.set(plan, notes);
+  }
+  return notes;
+}
+
+/** Notes in the request's audit what a plan reads and refuses (names only). */
+function notePlan(audit: AccessAudit, plan: ObjectPlan): void {
+  audit.notePlan(notesOf(plan));
 }
 
 /** The scalar fields a plan's rows answer (readable or not), as shield's decisions name them. */
