@@ -49,29 +49,21 @@ function collectPlan(audit: AccessAudit, plan: ObjectPlan): void {
   for (const r of plan.refs) collectPlan(audit, r.plan);
 }
 
-const planNotes = new WeakMap<ObjectPlan, PlanNotes>();
-
-/** What a plan reads, sorted and frozen once per plan (cached lookups reuse their plan). */
+/**
+ * What a plan reads, sorted and frozen: made once for a cached lookup's plan and kept with it.
+ * Plans compiled for one request only (lists, lookups with fragments or directives) are noted
+ * into the request's sets directly (collectPlan): caching them would only make garbage.
+ */
 function notesOf(plan: ObjectPlan): PlanNotes {
-  let notes = planNotes.get(plan);
-  if (!notes) {
-    const a = new AccessAudit();
-    collectPlan(a, plan);
-    notes = Object.freeze({
-      datasets: Object.freeze([...a.datasets].sort()),
-      grantIds: Object.freeze([...a.grantIds].sort((x, y) => x - y)),
-      fieldsReturned: Object.freeze([...a.fieldsReturned].sort()),
-      fieldsDenied: Object.freeze([...a.fieldsDenied].sort()),
-      masking: Object.freeze(Object.fromEntries([...a.masking].sort(([x], [y]) => (x < y ? -1 : 1)))),
-    });
-    planNotes.set(plan, notes);
-  }
-  return notes;
-}
-
-/** Notes in the request's audit what a plan reads and refuses (names only). */
-function notePlan(audit: AccessAudit, plan: ObjectPlan): void {
-  audit.notePlan(notesOf(plan));
+  const a = new AccessAudit();
+  collectPlan(a, plan);
+  return Object.freeze({
+    datasets: Object.freeze([...a.datasets].sort()),
+    grantIds: Object.freeze([...a.grantIds].sort((x, y) => x - y)),
+    fieldsReturned: Object.freeze([...a.fieldsReturned].sort()),
+    fieldsDenied: Object.freeze([...a.fieldsDenied].sort()),
+    masking: Object.freeze(Object.fromEntries([...a.masking].sort(([x], [y]) => (x < y ? -1 : 1)))),
+  });
 }
 
 /** The scalar fields a plan's rows answer (readable or not), as shield's decisions name them. */
@@ -124,6 +116,8 @@ interface CachedLookup {
   /** Parameters after the key values. */
   tail: unknown[];
   plan: ObjectPlan;
+  /** What the plan reads, for the access record (made on first use). */
+  notes?: PlanNotes;
 }
 
 /**
@@ -173,7 +167,10 @@ export function createSqlRowSource(sql: Sql, catalog: Catalog, maxNestedRows: nu
           byAccess.set(access, (cached = { text, tail: values.slice(keyValues.length), plan }));
         }
       }
-      if (audit) notePlan(ctx.audit, plan);
+      if (audit) {
+        if (cached) ctx.audit.notePlan((cached.notes ??= notesOf(plan)));
+        else collectPlan(ctx.audit, plan);
+      }
       const rows = await sql.unsafe<{ d: string }[]>(text, values as never[], { prepare: true });
       if (!rows.length) return null;
       const row = JSON.parse(rows[0].d) as Record<string, unknown>;
@@ -186,7 +183,7 @@ export function createSqlRowSource(sql: Sql, catalog: Catalog, maxNestedRows: nu
       const cc = compileContext(info, ctx, view);
       const sel = connectionSelection(cc, info);
       const stmt = compileList(cc, ds, args, sel);
-      if (audit) notePlan(ctx.audit, stmt.plan);
+      if (audit) collectPlan(ctx.audit, stmt.plan);
       const [row] = await sql.unsafe<{ d: string; total?: number }[]>(stmt.text, stmt.values as never[], { prepare: true });
       const nodes = JSON.parse(row.d) as Record<string, unknown>[];
       const hasNextPage = nodes.length > args.first;
