@@ -49,23 +49,6 @@ function collectPlan(audit: AccessAudit, plan: ObjectPlan): void {
   for (const r of plan.refs) collectPlan(audit, r.plan);
 }
 
-/**
- * What a plan reads, sorted and frozen: made once for a cached lookup's plan and kept with it.
- * Plans compiled for one request only (lists, lookups with fragments or directives) are noted
- * into the request's sets directly (collectPlan): caching them would only make garbage.
- */
-function notesOf(plan: ObjectPlan): PlanNotes {
-  const a = new AccessAudit();
-  collectPlan(a, plan);
-  return Object.freeze({
-    datasets: Object.freeze([...a.datasets].sort()),
-    grantIds: Object.freeze([...a.grantIds].sort((x, y) => x - y)),
-    fieldsReturned: Object.freeze([...a.fieldsReturned].sort()),
-    fieldsDenied: Object.freeze([...a.fieldsDenied].sort()),
-    masking: Object.freeze(Object.fromEntries([...a.masking].sort(([x], [y]) => (x < y ? -1 : 1)))),
-  });
-}
-
 /** The scalar fields a plan's rows answer (readable or not), as shield's decisions name them. */
 const planFields = new WeakMap<ObjectPlan, DecidedField[]>();
 
@@ -126,10 +109,10 @@ interface CachedLookup {
  * allows is selected; masking is applied to the parsed answer, and every row's keyed hashes
  * go to the request's access record.
  */
-export function createSqlRowSource(sql: Sql, catalog: Catalog, maxNestedRows: number, opts: { audit?: boolean; guarded?: boolean } = {}): DatasetRowSource {
+export function createSqlRowSource(sql: Sql, catalog: Catalog, maxNestedRows: number, opts: { audit?: boolean } = {}): DatasetRowSource {
+  // The access path: rows are noted for the access record, and (the schema being served under
+  // graphql-shield, permissions.ts, exactly then) shield's decisions are applied to every row.
   const audit = opts.audit ?? true;
-  // Served under graphql-shield (permissions.ts): its decisions are applied to every row.
-  const guarded = opts.guarded ?? audit;
   // Compiled lookups per field node of a parsed document (Apollo keeps documents cached, so
   // the same query string hits the same node) and per access (access views are memoised,
   // so a steady caller hits the same object).
@@ -168,13 +151,15 @@ export function createSqlRowSource(sql: Sql, catalog: Catalog, maxNestedRows: nu
         }
       }
       if (audit) {
-        if (cached) ctx.audit.notePlan((cached.notes ??= notesOf(plan)));
+        // A cached lookup's plan is noted once, sorted and frozen, and kept with it; a plan made
+        // for this request only is collected into the request's sets (caching it would only make garbage).
+        if (cached) ctx.audit.notePlan((cached.notes ??= AccessAudit.planNotes((a) => collectPlan(a, plan))));
         else collectPlan(ctx.audit, plan);
       }
       const rows = await sql.unsafe<{ d: string }[]>(text, values as never[], { prepare: true });
       if (!rows.length) return null;
       const row = JSON.parse(rows[0].d) as Record<string, unknown>;
-      finishRow(plan, row, ctx, guarded);
+      finishRow(plan, row, ctx, audit);
       return row;
     },
     async list(ds, args, info, ctx) {
@@ -188,7 +173,7 @@ export function createSqlRowSource(sql: Sql, catalog: Catalog, maxNestedRows: nu
       const nodes = JSON.parse(row.d) as Record<string, unknown>[];
       const hasNextPage = nodes.length > args.first;
       if (hasNextPage) nodes.length = args.first;
-      for (const n of nodes) finishRow(stmt.plan, n, ctx, guarded);
+      for (const n of nodes) finishRow(stmt.plan, n, ctx, audit);
       return { nodes, hasNextPage, totalCount: row.total };
     },
   };

@@ -117,7 +117,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, options: 
         buildGatewaySchema(c, {
           defaultPageSize: config.limits.defaultPageSize,
           maxPageSize: config.limits.maxPageSize,
-          source: createSqlRowSource(sql, c, config.limits.maxPageSize, { audit: config.access.enforce, guarded: config.access.enforce }),
+          source: createSqlRowSource(sql, c, config.limits.maxPageSize, { audit: config.access.enforce }),
           permissions: config.access.enforce,
         }),
     });
