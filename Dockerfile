@@ -13,6 +13,8 @@ ENV NODE_ENV=production \
 
 COPY package.json package-lock.json ./
 COPY scripts ./scripts
+# patch-package applies these to node_modules during npm ci (postinstall).
+COPY patches ./patches
 COPY prisma ./prisma
 COPY prisma.config.ts ./
 # Dev dependencies are needed: the Prisma CLI generates the client and tsx runs the sources.
