@@ -11,12 +11,13 @@ import { eventually } from '../src/__testUtils__/eventually';
 import { createTestDatabase, type TestDatabase } from '../src/__testUtils__/testDatabase';
 import { startTestGateway, TEST_AUDIT_KEY, type TestGateway } from '../src/__testUtils__/testGateway';
 import { createTestIssuer, type TestIssuer } from '../src/__testUtils__/testTokens';
-import { enterprises, householdRegistrations, type EnterpriseRow } from '../src/demo/syntheticData';
+import { enterpriseLicenses, enterprises, householdRegistrations, type EnterpriseRow } from '../src/demo/syntheticData';
 
 jest.setTimeout(60_000);
 
 const ENTERPRISE = '3.44.13.002/00000001';
 const HOUSEHOLD = '3.44.13.003/00000001';
+const LICENCE = '3.44.13.002/00000002';
 const ROWS = [...enterprises(200, 11)];
 const PEOPLE = [...householdRegistrations(20, 11)];
 const keys = createAuditKeys(decodeKey(TEST_AUDIT_KEY)!);
@@ -399,6 +400,41 @@ describe('references between datasets', () => {
     expect((await applyLicences(['licenseType', 'uscc'], 'ref-wide')).body.errors).toBeUndefined();
     const wide = await as(a, 'HZ-SSTHJJ', ['consumer'], 'ref-wide', q, { k: row(4).uscc });
     expect(wide.body).toEqual({ data: { enterprise: { name: row(4).name, licenses: [] } } });
+  });
+
+  it('record every row read through them: each licence key, and the subjects of both levels once', async () => {
+    // Licences of enterprise 6 (row 5); EnterpriseLicense.uscc is @subject and joins Enterprise.uscc.
+    const e = row(5);
+    const licences = [...enterpriseLicenses(6, 11)].filter((l) => l.uscc === e.uscc);
+    expect(licences.length).toBeGreaterThan(0);
+    const d = await as<{ deliverRows: { status: string } }>(a, 'HZ-SCJGJ', ['consumer'], undefined, `mutation($d: String!, $rows: [JSONObject!]!) { deliverRows(dataset: $d, rows: $rows) { status } }`, {
+      d: LICENCE,
+      rows: licences,
+    });
+    expect(d.body.data?.deliverRows.status).toBe('ACCEPTED');
+    await issue({ agency: 'HZ-SSTHJJ', datasetCode: ENTERPRISE, fields: ['name'], purposeCode: 'ref-record', purposeText: '许可核查' });
+    await issue({ agency: 'HZ-SSTHJJ', datasetCode: LICENCE, fields: ['licenseNo', 'uscc'], purposeCode: 'ref-record', purposeText: '许可核查' });
+    const r = await as<{ enterprise: { name: string; licenses: { licenseNo: string }[] } }>(
+      a,
+      'HZ-SSTHJJ',
+      ['consumer'],
+      'ref-record',
+      `query($k: String!) { enterprise(uscc: $k) { name licenses { licenseNo } } }`,
+      { k: e.uscc },
+    );
+    expect(r.body.errors).toBeUndefined();
+    const read = r.body.data!.enterprise.licenses.map((l) => l.licenseNo);
+    expect([...read].sort()).toEqual(licences.map((l) => l.licenseNo).sort());
+    const rec = await lastRecord();
+    expect(rec).toMatchObject({ outcome: 'OK', row_count: 1 + licences.length, datasets: [ENTERPRISE, LICENCE] });
+    expect(rec.row_key_hashes).toEqual([keys.dataHash(`${ENTERPRISE}\u001f${e.uscc}`), ...read.map((n) => keys.dataHash(`${LICENCE}\u001f${n}`))]);
+    // The licences' credit code is the enterprise's (the join), so its hash is there once.
+    expect(rec.subject_hashes).toEqual([keys.subjectHash(e.uscc), keys.subjectHash(e.legalRepIdNumber)].sort());
+    // PostgreSQL computed it once per enterprise, not again per licence: 3 HMACs (key, uscc,
+    // legalRepIdNumber) for the enterprise, 1 (key) per licence, 2 SHA-256 each.
+    const reads = statements.filter((s) => s.startsWith('SELECT') && s.includes('FROM "ds"."enterprise_license" t1'));
+    expect(reads).toHaveLength(1);
+    expect(reads[0].match(/sha256\(/g)).toHaveLength(2 * (3 + 1));
   });
 });
 

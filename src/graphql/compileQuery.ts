@@ -199,15 +199,26 @@ const HASH_HEX = 2 * DATA_HASH_BYTES;
  * A row's data hashes as one text (see auditKeys.ts for the texts hashed): the key's hash, then
  * the hash of each data-subject identifier that is not null, HASH_HEX hex digits each. One string
  * instead of a JSON array per row: a page carries hundreds of them.
+ *
+ * `known`: a subject field whose hash the request already has from this row's parent, because
+ * the reference joins on it (`t1.uscc = t0.uscc`, both marked @subject). Its value is the parent's,
+ * so is its hash, and the record keeps each subject hash once: it is not computed again. A page of
+ * 50 enterprises with ~150 licences computes ~300 HMACs instead of ~450.
  */
-export function auditHashes(ds: CatalogDataset, alias: string, params: Params, pads: { inner: Buffer; outer: Buffer }): string {
+export function auditHashes(
+  ds: CatalogDataset,
+  alias: string,
+  params: Params,
+  pads: { inner: Buffer; outer: Buffer },
+  known: CatalogField | null = null,
+): string {
   // The key's text: resource code, U+001F, the key values joined by U+001F (auditKeys.ts).
   const prefix = params.once(`audit:prefix:${ds.code}`, `${ds.code}\u001f`, 'text');
   const keys = keyFields(ds).map((k) => `${alias}.${quoteIdent(columnName(k.name))}::text`);
   const keyText = `${prefix} || ${keys.length === 1 ? keys[0] : `concat_ws(chr(31), ${keys.join(', ')})`}`;
   const parts = [hmacSql(keyText, params, pads)];
   for (const f of ds.fields) {
-    if (f.subjectId) parts.push(hmacSql(`upper(btrim(${alias}.${quoteIdent(columnName(f.name))}::text))`, params, pads));
+    if (f.subjectId && f !== known) parts.push(hmacSql(`upper(btrim(${alias}.${quoteIdent(columnName(f.name))}::text))`, params, pads));
   }
   return parts.length === 1 ? parts[0] : `(${parts[0]} || ${parts.slice(1).map((p) => `coalesce(${p}, '')`).join(' || ')})`;
 }
@@ -219,7 +230,15 @@ export function noteAuditHashes(audit: AccessAudit, hashes: string): void {
 }
 
 /** json_build_object(...) of one row, with nested references as correlated subqueries. */
-function jsonObject(ctx: CompileContext, plan: ObjectPlan, alias: string, depth: number, params: Params, extra: string[] = []): string {
+function jsonObject(
+  ctx: CompileContext,
+  plan: ObjectPlan,
+  alias: string,
+  depth: number,
+  params: Params,
+  extra: string[] = [],
+  knownSubject: CatalogField | null = null,
+): string {
   const pairs: string[] = [...extra];
   for (const f of plan.fields) {
     const rowFilters = plan.access.fields.get(f.name)!.rowFilters;
@@ -227,7 +246,7 @@ function jsonObject(ctx: CompileContext, plan: ObjectPlan, alias: string, depth:
     // A field some grants do not cover is returned only on rows of the grants that do.
     pairs.push(`'${f.name}', ${rowFilters ? `CASE WHEN ${filtersCondition(plan.ds, rowFilters, alias, params)} THEN ${col} END` : col}`);
   }
-  if (ctx.auditPads) pairs.push(`'${AUDIT_PROP}', ${auditHashes(plan.ds, alias, params, ctx.auditPads)}`);
+  if (ctx.auditPads) pairs.push(`'${AUDIT_PROP}', ${auditHashes(plan.ds, alias, params, ctx.auditPads, knownSubject)}`);
   if (plan.verificationFlag) {
     const code = params.once(`code:${plan.ds.code}`, plan.ds.code, 'text');
     const key = `concat_ws(chr(31), ${keyFields(plan.ds).map((k) => `${alias}.${quoteIdent(columnName(k.name))}::text`).join(', ')})`;
@@ -241,7 +260,8 @@ function jsonObject(ctx: CompileContext, plan: ObjectPlan, alias: string, depth:
     const to = fieldByName(r.target, r.ref.toField);
     const targetRows = rowCondition(r.plan.access, a, params);
     const match = `${a}.${quoteIdent(columnName(to.name))} = ${alias}.${quoteIdent(columnName(from.name))}${targetRows ? ` AND ${targetRows}` : ''}`;
-    const inner = jsonObject(ctx, r.plan, a, depth + 1, params);
+    // Joined on a subject identifier this row hashes already: the target's equal value is not hashed again.
+    const inner = jsonObject(ctx, r.plan, a, depth + 1, params, [], from.subjectId && to.subjectId ? to : null);
     let sub: string;
     if (r.ref.many) {
       const limit = params.add(r.first, 'integer');
