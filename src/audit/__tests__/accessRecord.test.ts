@@ -142,6 +142,31 @@ describe('createAccessRecordWriter', () => {
       });
     }));
 
+  it('stores a large page of keyed hashes out of line, uncompressed (hex does not compress), and reads it back', () =>
+    withDb(async (db) => {
+      const storage = await db.sql`
+        SELECT attname, attstorage FROM pg_attribute
+         WHERE attrelid = 'access_record'::regclass AND attname IN ('row_key_hashes', 'subject_hashes') ORDER BY attname`;
+      expect(storage.map((c) => [c.attname, c.attstorage])).toEqual([
+        ['row_key_hashes', 'e'],
+        ['subject_hashes', 'e'],
+      ]);
+      const sql = createSql(db.url, { max: 2 });
+      try {
+        const writer = createAccessRecordWriter(sql, keys, silent);
+        const rowKeyHashes = Array.from({ length: 300 }, (_, i) => keys.dataHash(`3.44.13.002/00000002\u001fJY${i}`));
+        await writer.append(record(0, { rowKeyHashes, rowCount: 300 }));
+        await writer.close();
+        const [r] = await db.sql`SELECT row_key_hashes, pg_column_size(row_key_hashes) AS size FROM access_record WHERE seq = 1`;
+        expect(r.row_key_hashes).toEqual(rowKeyHashes);
+        // Uncompressed: 300 × 32 hex digits and their array overhead.
+        expect(r.size).toBeGreaterThan(300 * 32);
+        expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 1 });
+      } finally {
+        await sql.end();
+      }
+    }));
+
   it('takes at most maxBatch records per transaction', () =>
     withDb(async (db) => {
       const { sql, transactions } = countingSql(db.url);
