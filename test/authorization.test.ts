@@ -58,7 +58,9 @@ const row = (i: number): EnterpriseRow => ROWS[i];
 beforeAll(async () => {
   db = await createTestDatabase();
   issuer = await createTestIssuer();
-  const env = { GATEWAY_MODE: 'production', AUTH_PUBLIC_KEYS_DIR: issuer.keysDir };
+  // No rate limit on these two: their per-minute counts would share the rate limit test's hourly
+  // window (same agency, same window start) during the first minute of an hour.
+  const env = { GATEWAY_MODE: 'production', AUTH_PUBLIC_KEYS_DIR: issuer.keysDir, RATE_LIMIT_PER_AGENCY: '0' };
   a = await startTestGateway(db.url, env, { onQuery: (q) => statements.push(q) });
   b = await startTestGateway(db.url, { ...env, CATALOG_LOAD_ON_START: 'false' });
   const deliver = async (agency: string, dataset: string, rows: unknown[]) => {
@@ -412,11 +414,11 @@ describe('references between datasets', () => {
       rows: licences,
     });
     expect(d.body.data?.deliverRows.status).toBe('ACCEPTED');
-    await issue({ agency: 'HZ-SSTHJJ', datasetCode: ENTERPRISE, fields: ['name'], purposeCode: 'ref-record', purposeText: '许可核查' });
-    await issue({ agency: 'HZ-SSTHJJ', datasetCode: LICENCE, fields: ['licenseNo', 'uscc'], purposeCode: 'ref-record', purposeText: '许可核查' });
+    await issue({ agency: 'HZ-ZSJ', datasetCode: ENTERPRISE, fields: ['name'], purposeCode: 'ref-record', purposeText: '许可核查' });
+    await issue({ agency: 'HZ-ZSJ', datasetCode: LICENCE, fields: ['licenseNo', 'uscc'], purposeCode: 'ref-record', purposeText: '许可核查' });
     const r = await as<{ enterprise: { name: string; licenses: { licenseNo: string }[] } }>(
       a,
-      'HZ-SSTHJJ',
+      'HZ-ZSJ',
       ['consumer'],
       'ref-record',
       `query($k: String!) { enterprise(uscc: $k) { name licenses { licenseNo } } }`,
@@ -430,8 +432,9 @@ describe('references between datasets', () => {
     expect(rec.row_key_hashes).toEqual([keys.dataHash(`${ENTERPRISE}\u001f${e.uscc}`), ...read.map((n) => keys.dataHash(`${LICENCE}\u001f${n}`))]);
     // The licences' credit code is the enterprise's (the join), so its hash is there once.
     expect(rec.subject_hashes).toEqual([keys.subjectHash(e.uscc), keys.subjectHash(e.legalRepIdNumber)].sort());
-    // PostgreSQL computed it once per enterprise, not again per licence: 3 HMACs (key, uscc,
-    // legalRepIdNumber) for the enterprise, 1 (key) per licence, 2 SHA-256 each.
+    // Where a row's stored hashes are stale, PostgreSQL computes them, the shared credit code once
+    // per enterprise and not again per licence: 3 HMACs (key, uscc, legalRepIdNumber) for the
+    // enterprise, 1 (key) per licence, 2 SHA-256 each.
     const reads = statements.filter((s) => s.startsWith('SELECT') && s.includes('FROM "ds"."enterprise_license" t1'));
     expect(reads).toHaveLength(1);
     expect(reads[0].match(/sha256\(/g)).toHaveLength(2 * (3 + 1));
@@ -439,6 +442,36 @@ describe('references between datasets', () => {
 });
 
 describe('the access record', () => {
+  it("takes each row's keyed hashes as its delivery stored them, and computes them where they are stale", async () => {
+    const e = row(7);
+    const hashes = [keys.dataHash(`${ENTERPRISE}\u001f${e.uscc}`), keys.subjectHash(e.uscc), keys.subjectHash(e.legalRepIdNumber)];
+    // Stored by the delivery: key, then the @subject fields in catalog order, under the key's id.
+    const [stored] = await db.sql`SELECT _audit_kid, _audit_hashes FROM ds.enterprise WHERE uscc = ${e.uscc}`;
+    expect(stored._audit_hashes).toBe(hashes.join(''));
+    expect(stored._audit_kid).toMatch(/^[0-9a-f]{32}$/);
+    const read = async () => {
+      const r = await as(a, 'HZ-RSJ', ['consumer'], 'employer-check', `query($k: String!) { enterprise(uscc: $k) { name } }`, { k: e.uscc });
+      expect(r.body.errors).toBeUndefined();
+      return lastRecord();
+    };
+    const fromStored = await read();
+    expect(fromStored.row_key_hashes).toEqual([hashes[0]]);
+    expect(fromStored.subject_hashes).toEqual([hashes[1], hashes[2]].sort());
+    // Made under another key or catalog version (another id): not used, computed instead.
+    await db.sql`UPDATE ds.enterprise SET _audit_kid = 'another-key', _audit_hashes = ${'f'.repeat(96)} WHERE uscc = ${e.uscc}`;
+    const computed = await read();
+    expect(computed.row_key_hashes).toEqual(fromStored.row_key_hashes);
+    expect(computed.subject_hashes).toEqual(fromStored.subject_hashes);
+    // The row's next delivery (an upsert into a filled table) stores them again under the current id.
+    const again = await as<{ deliverRows: { status: string } }>(a, 'HZ-SCJGJ', ['consumer'], undefined, `mutation($d: String!, $rows: [JSONObject!]!) { deliverRows(dataset: $d, rows: $rows) { status } }`, {
+      d: ENTERPRISE,
+      rows: [e],
+    });
+    expect(again.body.data?.deliverRows.status).toBe('ACCEPTED');
+    const [restored] = await db.sql`SELECT _audit_kid, _audit_hashes FROM ds.enterprise WHERE uscc = ${e.uscc}`;
+    expect(restored).toEqual(stored);
+  });
+
   it('records a failed operation, before the response leaves', async () => {
     const r = await as(a, 'HZ-RSJ', ['consumer'], 'employer-check', `{ enterprises(first: 5, after: "not-a-cursor") { nodes { uscc } } }`);
     expect(r.body.errors![0].extensions!.code).toBe('BAD_USER_INPUT');

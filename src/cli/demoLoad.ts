@@ -3,6 +3,7 @@
  * through the delivery path (upsert: running it twice changes nothing).
  */
 import fileConfig from '../../gateway.config';
+import { loadAuditKeys } from '../audit/auditKeys';
 import { loadPublishedCatalog } from '../catalog/catalogStore';
 import { loadConfig } from '../config/loadConfig';
 import { loadDemo } from '../demo/loadDemo';
@@ -16,7 +17,8 @@ async function main(): Promise<void> {
   try {
     await loadSdlCatalog({ config, sql: db.sql, prisma: db.prisma, log });
     const { catalog } = await loadPublishedCatalog(db.prisma);
-    const loaded = await loadDemo({ sql: db.sql, prisma: db.prisma, log }, catalog);
+    // The gateway's own key, so the rows store the keyed hashes its reads use.
+    const loaded = await loadDemo({ sql: db.sql, prisma: db.prisma, log, auditKeys: await loadAuditKeys(config) }, catalog);
     log.info({ loaded }, 'demo rows loaded');
   } finally {
     await db.close();

@@ -22,6 +22,13 @@ export const PG_TYPES: Record<FieldType, string> = {
 /** System columns every row table carries. */
 export const DELIVERY_COLUMN = '_delivery_id';
 export const UPDATED_AT_COLUMN = '_updated_at';
+/**
+ * The row's keyed hashes for the access record (compileQuery.ts auditHashes: key, then data
+ * subjects), stored by the delivery that wrote the row, and the id of the key and catalog they
+ * were made under (auditKid). Never returned to callers.
+ */
+export const AUDIT_KID_COLUMN = '_audit_kid';
+export const AUDIT_HASHES_COLUMN = '_audit_hashes';
 
 /** Fields that need an index: `@index` fields and targets of references from any dataset. */
 export function indexedFields(catalog: Catalog, ds: CatalogDataset): CatalogField[] {
@@ -63,6 +70,7 @@ async function ensureRowTable(sql: Sql, catalog: Catalog, ds: CatalogDataset): P
   if (existing.length === 0) {
     const cols = ds.fields.map((f) => `${quoteIdent(columnName(f.name))} ${PG_TYPES[f.type]}${f.isKey ? ' NOT NULL' : ''}`);
     cols.push(`${DELIVERY_COLUMN} bigint NOT NULL`, `${UPDATED_AT_COLUMN} timestamp with time zone NOT NULL DEFAULT now()`);
+    cols.push(`${AUDIT_KID_COLUMN} text`, `${AUDIT_HASHES_COLUMN} text`);
     cols.push(`PRIMARY KEY (${keys.map((k) => quoteIdent(columnName(k.name))).join(', ')})`);
     // Identifiers are quoted by quoteIdent; no value is interpolated into this DDL.
     await sql.unsafe(`CREATE TABLE ${quoteIdent(ROWS_SCHEMA)}.${quoteIdent(table)} (${cols.join(', ')})`);
@@ -77,6 +85,10 @@ async function ensureRowTable(sql: Sql, catalog: Catalog, ds: CatalogDataset): P
       throw new RowTableChangeError(
         `dataset ${ds.code}: key changed from (${pkCols.join(', ')}) to (${wantPk.join(', ')}); publish it as a new dataset instead`,
       );
+    }
+    // Tables made before the stored hashes: the columns come empty (reads compute the hashes).
+    for (const col of [AUDIT_KID_COLUMN, AUDIT_HASHES_COLUMN]) {
+      if (!have.has(col)) await sql`ALTER TABLE ${qualified} ADD COLUMN IF NOT EXISTS ${sql(col)} text`;
     }
     for (const f of ds.fields) {
       const col = columnName(f.name);

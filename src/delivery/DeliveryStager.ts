@@ -16,7 +16,8 @@ import { finished } from 'node:stream/promises';
 import type { TransactionSql } from 'postgres';
 import type { CatalogDataset } from '../catalog/Catalog';
 import { keyFields } from '../catalog/Catalog';
-import { DELIVERY_COLUMN, PG_TYPES, quoteIdent, UPDATED_AT_COLUMN } from '../db/rowTables';
+import { AUDIT_HASHES_COLUMN, AUDIT_KID_COLUMN, DELIVERY_COLUMN, PG_TYPES, quoteIdent, UPDATED_AT_COLUMN } from '../db/rowTables';
+import { auditHashes, auditKid, Params } from '../graphql/compileQuery';
 import { columnName, ROWS_SCHEMA, tableName } from '../graphql/naming';
 import type { RowProblem } from './validateRow';
 
@@ -56,9 +57,14 @@ interface DeliveryStatements {
   insert: string;
   upsert: string;
   duplicates: string;
+  /** Parameters of insert and upsert after $1..$3 (deliveryId, first block, first row). */
+  writeParams: never[];
 }
 
-function buildStatements(dataset: CatalogDataset): DeliveryStatements {
+/** HMAC-SHA256 pads of the access record's data key (AuditKeys.dataPads). */
+export type RowAuditPads = { inner: Buffer; outer: Buffer };
+
+function buildStatements(dataset: CatalogDataset, audit: RowAuditPads | null): DeliveryStatements {
   const keys = keyFields(dataset).map((f) => quoteIdent(columnName(f.name)));
   if (keys.length === 0) throw new Error(`dataset ${dataset.code} has no key field`);
   const cols = dataset.fields.map((f) => quoteIdent(columnName(f.name)));
@@ -70,8 +76,23 @@ function buildStatements(dataset: CatalogDataset): DeliveryStatements {
   // Rows of this batch: a TID range scan from the block where the batch's COPY began (one block
   // earlier, as the previous batch's last page may have had room), narrowed by row number, so
   // moving a batch never rescans the batches staged before it.
-  const batchRows = `FROM ${staging} WHERE ctid >= $2::tid AND ${ROW_COLUMN} >= $3`;
+  const batchRows = `FROM ${staging} s WHERE s.ctid >= $2::tid AND s.${ROW_COLUMN} >= $3`;
   const set = [...nonKeys.map((c) => `${c} = EXCLUDED.${c}`), `${delivery} = EXCLUDED.${delivery}`, `${quoteIdent(UPDATED_AT_COLUMN)} = now()`];
+  // Each row's keyed hashes for the access record, made here once instead of by every read
+  // (compileQuery.ts rowAuditHashes): from the staged values, with the same expression.
+  const params = new Params(3);
+  let written = `${colList}, ${delivery}`;
+  let values = `${colList}, $1`;
+  if (audit) {
+    const kid = quoteIdent(AUDIT_KID_COLUMN);
+    const hashes = quoteIdent(AUDIT_HASHES_COLUMN);
+    written += `, ${kid}, ${hashes}`;
+    values += `, ${params.add(auditKid(dataset, audit), 'text')}, ${auditHashes(dataset, 's', params, audit)}`;
+    set.push(`${kid} = EXCLUDED.${kid}`, `${hashes} = EXCLUDED.${hashes}`);
+  } else {
+    // Without the key (a delivery outside a gateway), reads compute the hashes.
+    set.push(`${quoteIdent(AUDIT_KID_COLUMN)} = NULL`, `${quoteIdent(AUDIT_HASHES_COLUMN)} = NULL`);
+  }
   return {
     createStaging:
       `CREATE TEMP TABLE ${quoteIdent(STAGING)} (${ROW_COLUMN} integer, ${LINE_COLUMN} integer, ` +
@@ -83,9 +104,9 @@ function buildStatements(dataset: CatalogDataset): DeliveryStatements {
       `SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name, pg_get_indexdef(i.indexrelid) AS definition ` +
       `FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace ` +
       `WHERE i.indrelid = '${target}'::regclass AND NOT i.indisprimary`,
-    insert: `INSERT INTO ${target} (${colList}, ${delivery}) SELECT ${colList}, $1 ${batchRows}`,
+    insert: `INSERT INTO ${target} (${written}) SELECT ${values} ${batchRows}`,
     upsert:
-      `WITH written AS (INSERT INTO ${target} AS t (${colList}, ${delivery}) SELECT ${colList}, $1 ${batchRows} ` +
+      `WITH written AS (INSERT INTO ${target} AS t (${written}) SELECT ${values} ${batchRows} ` +
       `ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${set.join(', ')} ` +
       // A row this delivery already wrote means its key came twice: skip it, counted below.
       `WHERE t.${delivery} <> EXCLUDED.${delivery} ` +
@@ -96,6 +117,7 @@ function buildStatements(dataset: CatalogDataset): DeliveryStatements {
       `(array_agg(${LINE_COLUMN} ORDER BY ${ROW_COLUMN}))[1:$1 + 1] AS lines, ` +
       `(sum(count(*) - 1) OVER ())::int AS repeats ` +
       `FROM ${staging} GROUP BY ${keys.join(', ')} HAVING count(*) > 1 ORDER BY min(${ROW_COLUMN}) LIMIT $1`,
+    writeParams: params.values as never[],
   };
 }
 
@@ -130,8 +152,9 @@ export class DeliveryStager {
     private readonly dataset: CatalogDataset,
     private readonly datasetId: number,
     private readonly deliveryId: number,
+    audit: RowAuditPads | null = null,
   ) {
-    this.statements = buildStatements(dataset);
+    this.statements = buildStatements(dataset, audit);
   }
 
   /** Creates the staging table; call once, first. */
@@ -283,7 +306,7 @@ export class DeliveryStager {
         for (const ix of this.deferredIndexes) await this.tx.unsafe(`DROP INDEX ${ix.name}`);
       }
     }
-    const params = [this.deliveryId, `(${range.fromBlock},0)`, range.firstRow];
+    const params = [this.deliveryId, `(${range.fromBlock},0)`, range.firstRow, ...this.statements.writeParams] as never[];
     try {
       if (this.targetWasEmpty) {
         // Nothing to update, so a plain INSERT: no speculative insertion per row.

@@ -15,7 +15,7 @@ import type { Readable } from 'node:stream';
 import type postgres from 'postgres';
 import type { Catalog, CatalogDataset } from '../catalog/Catalog';
 import type { Sql } from '../db/createSql';
-import { DeliveryStager } from './DeliveryStager';
+import { DeliveryStager, type RowAuditPads } from './DeliveryStager';
 import { readCsvUpload } from './readCsvUpload';
 import { readNdjsonUpload } from './readNdjsonUpload';
 import type { RowSink } from './readUpload';
@@ -59,6 +59,11 @@ export interface DeliveryResult {
 export interface DeliveryOptions {
   /** Problems kept in the result and in `delivery.problems` (all are counted). */
   maxReportedProblems: number;
+  /**
+   * The access record's data-key pads (AuditKeys.dataPads): each written row then stores its keyed
+   * hashes, which reads take instead of computing them. Without them, reads compute them.
+   */
+  rowAudit?: RowAuditPads | null;
 }
 
 export interface FileDeliveryOptions extends DeliveryOptions {
@@ -164,7 +169,7 @@ async function runDelivery(
         SELECT nextval(pg_get_serial_sequence('delivery', 'id')) AS id, now()::text AS started_at`;
       deliveryId = Number(head.id);
       startedAt = head.started_at;
-      const stager = new DeliveryStager(tx, target.dataset, target.datasetId, deliveryId);
+      const stager = new DeliveryStager(tx, target.dataset, target.datasetId, deliveryId, opts.rowAudit ?? null);
       await stager.open();
       const sink: RowSink = {
         accept(values, row, line) {

@@ -12,6 +12,8 @@ export interface DeliveryUploadContext {
   target: DeliveryTarget;
   meta: Omit<DeliveryMeta, 'channel'>;
   limits: { maxReportedProblems: number; maxUploadBytes: number };
+  /** See DeliveryOptions.rowAudit. */
+  rowAudit?: { inner: Buffer; outer: Buffer } | null;
 }
 
 /** Media types accepted, and the delivery channel each one means. */
@@ -58,6 +60,7 @@ export async function handleDeliveryUpload(req: IncomingMessage, res: ServerResp
   }
   const result = await deliverFile(ctx.sql, ctx.target, { ...ctx.meta, channel }, req, {
     maxReportedProblems: ctx.limits.maxReportedProblems,
+    rowAudit: ctx.rowAudit,
     maxBytes: ctx.limits.maxUploadBytes,
   });
   sendJson(res, result.status === 'ACCEPTED' ? 201 : 422, result);

@@ -50,7 +50,16 @@ export function parseBackflowMappings(text: string): BackflowMapping[] {
 export async function pullBackflow(
   deps: { sql: Sql; client: ProvinceClient; catalog: Catalog; log: Logger },
   mappings: BackflowMapping[],
-  opts: { pageRows: number; maxAttempts: number; backoffMs: number; maxReportedProblems: number; sleep?: (ms: number) => Promise<void>; random?: () => number },
+  opts: {
+    pageRows: number;
+    maxAttempts: number;
+    backoffMs: number;
+    maxReportedProblems: number;
+    /** See DeliveryOptions.rowAudit. */
+    rowAudit?: { inner: Buffer; outer: Buffer } | null;
+    sleep?: (ms: number) => Promise<void>;
+    random?: () => number;
+  },
 ): Promise<BackflowReport[]> {
   const { sql, client, catalog, log } = deps;
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
@@ -107,7 +116,7 @@ export async function pullBackflow(
           { catalog, dataset: ds, datasetId: meta.id, departmentId: meta.department_id },
           { deliveredBy: `province/backflow:${m.source}`, channel: 'BACKFLOW' },
           page.rows.map((r) => r.data),
-          { maxReportedProblems: opts.maxReportedProblems },
+          { maxReportedProblems: opts.maxReportedProblems, rowAudit: opts.rowAudit },
         );
         if (result.status !== 'ACCEPTED') {
           await fail(`page after cursor ${cursor ?? '(start)'} rejected: ${result.problems.slice(0, 3).map((p) => `row ${p.row} ${p.field ?? ''} ${p.reason}`).join('; ')}`);

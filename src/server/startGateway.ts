@@ -175,6 +175,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, options: 
                   maxAttempts: p.maxAttempts,
                   backoffMs: p.backoffMs,
                   maxReportedProblems: config.limits.maxReportedProblems,
+                  rowAudit: services.auditKeys.dataPads,
                 });
                 return { push, backflow };
               },
