@@ -438,6 +438,8 @@ describe('references between datasets', () => {
     const reads = statements.filter((s) => s.startsWith('SELECT') && s.includes('FROM "ds"."enterprise_license" t1'));
     expect(reads).toHaveLength(1);
     expect(reads[0].match(/sha256\(/g)).toHaveLength(2 * (3 + 1));
+    // Stored hashes of a licence: its key's only (its one subject is the enterprise's).
+    expect(reads[0]).toContain('left(t1."_audit_hashes", 32)');
   });
 });
 
@@ -470,6 +472,26 @@ describe('the access record', () => {
     expect(again.body.data?.deliverRows.status).toBe('ACCEPTED');
     const [restored] = await db.sql`SELECT _audit_kid, _audit_hashes FROM ds.enterprise WHERE uscc = ${e.uscc}`;
     expect(restored).toEqual(stored);
+  });
+
+  it('AUDIT_STORE_ROW_HASHES=false: deliveries store no hashes, and reads compute them', async () => {
+    const e = row(8);
+    const c = await startTestGateway(db.url, { GATEWAY_MODE: 'production', AUTH_PUBLIC_KEYS_DIR: issuer.keysDir, CATALOG_LOAD_ON_START: 'false', RATE_LIMIT_PER_AGENCY: '0', AUDIT_STORE_ROW_HASHES: 'false' });
+    try {
+      const d = await as<{ deliverRows: { status: string } }>(c, 'HZ-SCJGJ', ['consumer'], undefined, `mutation($d: String!, $rows: [JSONObject!]!) { deliverRows(dataset: $d, rows: $rows) { status } }`, {
+        d: ENTERPRISE,
+        rows: [e],
+      });
+      expect(d.body.data?.deliverRows.status).toBe('ACCEPTED');
+    } finally {
+      await c.stop();
+    }
+    expect(await db.sql`SELECT _audit_kid, _audit_hashes FROM ds.enterprise WHERE uscc = ${e.uscc}`).toEqual([{ _audit_kid: null, _audit_hashes: null }]);
+    const r = await as(a, 'HZ-RSJ', ['consumer'], 'employer-check', `query($k: String!) { enterprise(uscc: $k) { name } }`, { k: e.uscc });
+    expect(r.body.errors).toBeUndefined();
+    const rec = await lastRecord();
+    expect(rec.row_key_hashes).toEqual([keys.dataHash(`${ENTERPRISE}\u001f${e.uscc}`)]);
+    expect(rec.subject_hashes).toEqual([keys.subjectHash(e.uscc), keys.subjectHash(e.legalRepIdNumber)].sort());
   });
 
   it('records a failed operation, before the response leaves', async () => {

@@ -159,6 +159,12 @@ export const gatewayConfigSchema = z
           .optional(),
         /** Development mode only: where the generated key is kept (git-ignored). */
         keyFile: z.string().min(1).default('.data/dev-keys/audit-hash.key'),
+        /**
+         * Deliveries store each row's keyed hashes next to it, so reads need not compute them
+         * (README "Access record"). Off: reads compute them, and nothing in the row tables links
+         * a row to its access records without the key.
+         */
+        storeRowHashes: z.boolean().default(true),
       })
       .strict()
       .prefault({}),
@@ -265,6 +271,7 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; key: string; parse: Par
   { env: 'ACCESS_ENFORCE', key: 'access.enforce', parse: 'bool' },
   { env: 'AUDIT_HASH_KEY', key: 'audit.hashKey', parse: 'string' },
   { env: 'AUDIT_KEY_FILE', key: 'audit.keyFile', parse: 'string' },
+  { env: 'AUDIT_STORE_ROW_HASHES', key: 'audit.storeRowHashes', parse: 'bool' },
   { env: 'MAX_UPLOAD_BYTES', key: 'limits.maxUploadBytes', parse: 'int' },
   { env: 'DEMO_LOAD', key: 'demo.loadOnEmptyDatabase', parse: 'bool' },
   { env: 'LOG_LEVEL', key: 'log.level', parse: 'string' },

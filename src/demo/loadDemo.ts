@@ -47,7 +47,7 @@ export async function loadDemo(deps: { sql: Sql; prisma: Prisma; log: Logger; au
       { catalog, dataset: ds, datasetId: row.id, departmentId: row.departmentId },
       { deliveredBy: `${ds.departmentCode}/demo-loader`, channel: 'GRAPHQL' },
       generate() as Iterable<Record<string, unknown>>,
-      { maxReportedProblems: 20, rowAudit: deps.auditKeys?.dataPads },
+      { maxReportedProblems: 20, rowAudit: deps.auditKeys?.dataPads ?? null },
     );
     if (result.status !== 'ACCEPTED') {
       throw new Error(`demo rows of ${ds.code} were rejected: ${JSON.stringify(result.problems.slice(0, 5))}`);

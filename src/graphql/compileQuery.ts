@@ -262,7 +262,11 @@ export function auditKid(ds: CatalogDataset, pads: AuditPads): string {
  */
 function rowAuditHashes(ds: CatalogDataset, alias: string, params: Params, pads: AuditPads, known: CatalogField | null): string {
   const kid = params.once(`audit:kid:${ds.code}`, auditKid(ds, pads), 'text');
-  return `CASE WHEN ${alias}.${quoteIdent(AUDIT_KID_COLUMN)} = ${kid} THEN ${alias}.${quoteIdent(AUDIT_HASHES_COLUMN)} ELSE ${auditHashes(ds, alias, params, pads, known)} END`;
+  let stored = `${alias}.${quoteIdent(AUDIT_HASHES_COLUMN)}`;
+  // The parent has the hash of the only subject (a licence's credit code): the key's hash is enough.
+  const subjects = ds.fields.filter((f) => f.subjectId);
+  if (known !== null && subjects.length === 1 && subjects[0] === known) stored = `left(${stored}, ${HASH_HEX})`;
+  return `CASE WHEN ${alias}.${quoteIdent(AUDIT_KID_COLUMN)} = ${kid} THEN ${stored} ELSE ${auditHashes(ds, alias, params, pads, known)} END`;
 }
 
 /** Takes a row's data hashes (auditHashes) into the request's access record. */

@@ -143,7 +143,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, options: 
 
     if (!config.database.url && config.demo.loadOnEmptyDatabase && (db.embeddedCreated || (await isDatabaseEmpty(sql)))) {
       log.info('empty embedded database: loading the synthetic demo rows');
-      await loadDemo(services, catalog.current()!.catalog);
+      await loadDemo({ ...services, auditKeys: config.audit.storeRowHashes ? services.auditKeys : undefined }, catalog.current()!.catalog);
     }
 
     const p = config.province;
@@ -175,7 +175,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, options: 
                   maxAttempts: p.maxAttempts,
                   backoffMs: p.backoffMs,
                   maxReportedProblems: config.limits.maxReportedProblems,
-                  rowAudit: services.auditKeys.dataPads,
+                  rowAudit: config.audit.storeRowHashes ? services.auditKeys.dataPads : null,
                 });
                 return { push, backflow };
               },
