@@ -23,12 +23,15 @@ const BLOCK = 64; // SHA-256 block size
  */
 export const DATA_HASH_BYTES = 16;
 
+/** HMAC-SHA256 pads of the data key (AuditKeys.dataPads), for SQL that computes data hashes. */
+export type DataPads = { inner: Buffer; outer: Buffer };
+
 export interface AuditKeys {
   /**
    * HMAC-SHA256 pads of the data key: HMAC(K, m) = sha256(outer || sha256(inner || m)),
    * with inner = K ⊕ 0x36…, outer = K ⊕ 0x5c…, so SQL can compute it with sha256() alone.
    */
-  readonly dataPads: { inner: Buffer; outer: Buffer };
+  readonly dataPads: DataPads;
   /** Data hash (DATA_HASH_BYTES of HMAC-SHA256, hex) of a data-subject identifier, as the SQL side computes it. */
   subjectHash(identifier: string): string;
   /** Data hash (DATA_HASH_BYTES of HMAC-SHA256, hex) of any text with the data key. */

@@ -18,8 +18,8 @@ async function main(): Promise<void> {
     await loadSdlCatalog({ config, sql: db.sql, prisma: db.prisma, log });
     const { catalog } = await loadPublishedCatalog(db.prisma);
     // The gateway's own key, so the rows store the keyed hashes its reads use.
-    const auditKeys = config.audit.storeRowHashes ? await loadAuditKeys(config) : undefined;
-    const loaded = await loadDemo({ sql: db.sql, prisma: db.prisma, log, auditKeys }, catalog);
+    const rowAudit = config.audit.storeRowHashes ? (await loadAuditKeys(config)).dataPads : null;
+    const loaded = await loadDemo({ sql: db.sql, prisma: db.prisma, log, rowAudit }, catalog);
     log.info({ loaded }, 'demo rows loaded');
   } finally {
     await db.close();

@@ -86,10 +86,6 @@ async function ensureRowTable(sql: Sql, catalog: Catalog, ds: CatalogDataset): P
         `dataset ${ds.code}: key changed from (${pkCols.join(', ')}) to (${wantPk.join(', ')}); publish it as a new dataset instead`,
       );
     }
-    // Tables made before the stored hashes: the columns come empty (reads compute the hashes).
-    for (const col of [AUDIT_KID_COLUMN, AUDIT_HASHES_COLUMN]) {
-      if (!have.has(col)) await sql`ALTER TABLE ${qualified} ADD COLUMN IF NOT EXISTS ${sql(col)} text`;
-    }
     for (const f of ds.fields) {
       const col = columnName(f.name);
       const type = have.get(col);

@@ -17,6 +17,7 @@ import type { TransactionSql } from 'postgres';
 import type { CatalogDataset } from '../catalog/Catalog';
 import { keyFields } from '../catalog/Catalog';
 import { AUDIT_HASHES_COLUMN, AUDIT_KID_COLUMN, DELIVERY_COLUMN, PG_TYPES, quoteIdent, UPDATED_AT_COLUMN } from '../db/rowTables';
+import type { DataPads } from '../audit/auditKeys';
 import { auditHashes, auditKid, Params } from '../graphql/compileQuery';
 import { columnName, ROWS_SCHEMA, tableName } from '../graphql/naming';
 import type { RowProblem } from './validateRow';
@@ -61,10 +62,7 @@ interface DeliveryStatements {
   writeParams: never[];
 }
 
-/** HMAC-SHA256 pads of the access record's data key (AuditKeys.dataPads). */
-export type RowAuditPads = { inner: Buffer; outer: Buffer };
-
-function buildStatements(dataset: CatalogDataset, audit: RowAuditPads | null): DeliveryStatements {
+function buildStatements(dataset: CatalogDataset, audit: DataPads | null): DeliveryStatements {
   const keys = keyFields(dataset).map((f) => quoteIdent(columnName(f.name)));
   if (keys.length === 0) throw new Error(`dataset ${dataset.code} has no key field`);
   const cols = dataset.fields.map((f) => quoteIdent(columnName(f.name)));
@@ -152,7 +150,7 @@ export class DeliveryStager {
     private readonly dataset: CatalogDataset,
     private readonly datasetId: number,
     private readonly deliveryId: number,
-    audit: RowAuditPads | null = null,
+    audit: DataPads | null = null,
   ) {
     this.statements = buildStatements(dataset, audit);
   }

@@ -13,9 +13,10 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type postgres from 'postgres';
+import type { DataPads } from '../audit/auditKeys';
 import type { Catalog, CatalogDataset } from '../catalog/Catalog';
 import type { Sql } from '../db/createSql';
-import { DeliveryStager, type RowAuditPads } from './DeliveryStager';
+import { DeliveryStager } from './DeliveryStager';
 import { readCsvUpload } from './readCsvUpload';
 import { readNdjsonUpload } from './readNdjsonUpload';
 import type { RowSink } from './readUpload';
@@ -63,7 +64,7 @@ export interface DeliveryOptions {
    * The access record's data-key pads (AuditKeys.dataPads): each written row then stores its keyed
    * hashes, which reads take instead of computing them. Without them, reads compute them.
    */
-  rowAudit?: RowAuditPads | null;
+  rowAudit?: DataPads | null;
 }
 
 export interface FileDeliveryOptions extends DeliveryOptions {

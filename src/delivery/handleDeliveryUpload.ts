@@ -4,6 +4,7 @@
  * and authorizes the caller (only the source department delivers), then calls this handler.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { DataPads } from '../audit/auditKeys';
 import type { Sql } from '../db/createSql';
 import { deliverFile, type DeliveryChannel, type DeliveryMeta, type DeliveryTarget } from './deliverRows';
 
@@ -13,7 +14,7 @@ export interface DeliveryUploadContext {
   meta: Omit<DeliveryMeta, 'channel'>;
   limits: { maxReportedProblems: number; maxUploadBytes: number };
   /** See DeliveryOptions.rowAudit. */
-  rowAudit?: { inner: Buffer; outer: Buffer } | null;
+  rowAudit?: DataPads | null;
 }
 
 /** Media types accepted, and the delivery channel each one means. */

@@ -3,7 +3,7 @@
  * its source department would deliver it. Deterministic (fixed seed); no real person's data.
  */
 import type { Logger } from 'pino';
-import type { AuditKeys } from '../audit/auditKeys';
+import type { DataPads } from '../audit/auditKeys';
 import type { Catalog } from '../catalog/Catalog';
 import type { Prisma } from '../db/createPrisma';
 import type { Sql } from '../db/createSql';
@@ -34,7 +34,7 @@ export async function isDatabaseEmpty(sql: Sql): Promise<boolean> {
   return row.n === 0;
 }
 
-export async function loadDemo(deps: { sql: Sql; prisma: Prisma; log: Logger; auditKeys?: AuditKeys }, catalog: Catalog): Promise<Record<string, number>> {
+export async function loadDemo(deps: { sql: Sql; prisma: Prisma; log: Logger; rowAudit?: DataPads | null }, catalog: Catalog): Promise<Record<string, number>> {
   const loaded: Record<string, number> = {};
   for (const ds of catalog.datasets) {
     const generate = GENERATORS[ds.typeName];
@@ -47,7 +47,7 @@ export async function loadDemo(deps: { sql: Sql; prisma: Prisma; log: Logger; au
       { catalog, dataset: ds, datasetId: row.id, departmentId: row.departmentId },
       { deliveredBy: `${ds.departmentCode}/demo-loader`, channel: 'GRAPHQL' },
       generate() as Iterable<Record<string, unknown>>,
-      { maxReportedProblems: 20, rowAudit: deps.auditKeys?.dataPads ?? null },
+      { maxReportedProblems: 20, rowAudit: deps.rowAudit ?? null },
     );
     if (result.status !== 'ACCEPTED') {
       throw new Error(`demo rows of ${ds.code} were rejected: ${JSON.stringify(result.problems.slice(0, 5))}`);

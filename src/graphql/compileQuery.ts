@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { getArgumentValues, type FieldNode, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
 import { referenceDenial, type AccessView, type DatasetAccess } from '../access/accessPolicy';
 import type { AccessAudit } from '../audit/AccessAudit';
-import { DATA_HASH_BYTES } from '../audit/auditKeys';
+import { DATA_HASH_BYTES, type DataPads } from '../audit/auditKeys';
 import type { Catalog, CatalogDataset, CatalogField, CatalogReference, MaskRule } from '../catalog/Catalog';
 import { keyFields } from '../catalog/Catalog';
 import { ForbiddenError, UserInputError } from '../errors';
@@ -37,7 +37,7 @@ export interface CompileContext extends SelectionScope {
    * HMAC-SHA256 pads of the access record's data key: each row then carries the keyed hashes
    * of its key and data-subject identifiers, computed by PostgreSQL (AUDIT_PROP).
    */
-  auditPads: { inner: Buffer; outer: Buffer } | null;
+  auditPads: DataPads | null;
 }
 
 export interface ObjectPlan {
@@ -189,7 +189,7 @@ export function filtersCondition(ds: CatalogDataset, filters: FilterInput[] | nu
  * in the session's client encoding: postgres.js always connects with client_encoding UTF8, so
  * this equals `convert_to(text, 'UTF8')` at about half its cost (a page hashes hundreds of rows).
  */
-function hmacSql(textExpr: string, params: Params, pads: { inner: Buffer; outer: Buffer }): string {
+function hmacSql(textExpr: string, params: Params, pads: DataPads): string {
   const inner = params.once('audit:inner', pads.inner, 'bytea');
   const outer = params.once('audit:outer', pads.outer, 'bytea');
   return `encode(substring(sha256(${outer} || sha256(${inner} || textsend(${textExpr}))) FROM 1 FOR ${DATA_HASH_BYTES}), 'hex')`;
@@ -212,7 +212,7 @@ export function auditHashes(
   ds: CatalogDataset,
   alias: string,
   params: Params,
-  pads: { inner: Buffer; outer: Buffer },
+  pads: DataPads,
   known: CatalogField | null = null,
 ): string {
   // The key's text: resource code, U+001F, the key values joined by U+001F (auditKeys.ts).
@@ -226,9 +226,7 @@ export function auditHashes(
   return parts.length === 1 ? parts[0] : `(${parts[0]} || ${parts.slice(1).map((p) => `coalesce(${p}, '')`).join(' || ')})`;
 }
 
-type AuditPads = { inner: Buffer; outer: Buffer };
-
-const kids = new WeakMap<AuditPads, WeakMap<CatalogDataset, string>>();
+const kids = new WeakMap<DataPads, WeakMap<CatalogDataset, string>>();
 
 /**
  * Identifies what `auditHashes` computes for rows of `ds` under this data key: the dataset's code,
@@ -237,7 +235,7 @@ const kids = new WeakMap<AuditPads, WeakMap<CatalogDataset, string>>();
  * (AUDIT_KID_COLUMN); a read uses the stored hashes only where the id still matches, so a new
  * key or a catalog version that changes keys or subjects falls back to computing them.
  */
-export function auditKid(ds: CatalogDataset, pads: AuditPads): string {
+export function auditKid(ds: CatalogDataset, pads: DataPads): string {
   let byDs = kids.get(pads);
   if (!byDs) kids.set(pads, (byDs = new WeakMap()));
   let kid = byDs.get(ds);
@@ -260,7 +258,7 @@ export function auditKid(ds: CatalogDataset, pads: AuditPads): string {
  * (auditHashes; rows delivered before, or under another key). Both give the same text, but a
  * page then reads ~250 stored texts instead of PostgreSQL computing ~300 HMACs.
  */
-function rowAuditHashes(ds: CatalogDataset, alias: string, params: Params, pads: AuditPads, known: CatalogField | null): string {
+function rowAuditHashes(ds: CatalogDataset, alias: string, params: Params, pads: DataPads, known: CatalogField | null): string {
   const kid = params.once(`audit:kid:${ds.code}`, auditKid(ds, pads), 'text');
   let stored = `${alias}.${quoteIdent(AUDIT_HASHES_COLUMN)}`;
   // The parent has the hash of the only subject (a licence's credit code): the key's hash is enough.

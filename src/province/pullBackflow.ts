@@ -13,6 +13,7 @@
  * stop the source (FAILED) and alert the data authority.
  */
 import type { Logger } from 'pino';
+import type { DataPads } from '../audit/auditKeys';
 import type { Catalog } from '../catalog/Catalog';
 import type { Sql } from '../db/createSql';
 import { deliverRecords } from '../delivery/deliverRows';
@@ -56,7 +57,7 @@ export async function pullBackflow(
     backoffMs: number;
     maxReportedProblems: number;
     /** See DeliveryOptions.rowAudit. */
-    rowAudit?: { inner: Buffer; outer: Buffer } | null;
+    rowAudit?: DataPads | null;
     sleep?: (ms: number) => Promise<void>;
     random?: () => number;
   },

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { GrantStore } from '../access/grantStore';
 import type { AccessRecordWriter } from '../audit/AccessRecord';
-import type { AuditKeys } from '../audit/auditKeys';
+import type { AuditKeys, DataPads } from '../audit/auditKeys';
 import type { GatewayConfig } from '../config/GatewayConfig';
 import type { Prisma } from '../db/createPrisma';
 import type { Sql } from '../db/createSql';
@@ -21,6 +21,8 @@ export interface GatewayServices {
   tokens: TokenVerifier;
   grants: GrantStore;
   auditKeys: AuditKeys;
+  /** `auditKeys.dataPads` when deliveries store rows' keyed hashes (`audit.storeRowHashes`), else null. */
+  rowAudit: DataPads | null;
   accessRecords: AccessRecordWriter;
   rateLimiter: RateLimiter;
   /** Working days (statutory holidays and 调休) for deadlines. */

@@ -262,7 +262,7 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
       target,
       meta: { deliveredBy: `${ctx.principal!.agency}/${ctx.principal!.subject}`, requestId: ctx.requestId },
       limits: { maxReportedProblems: config.limits.maxReportedProblems, maxUploadBytes: config.limits.maxUploadBytes },
-      rowAudit: config.audit.storeRowHashes ? services.auditKeys.dataPads : null,
+      rowAudit: services.rowAudit,
     });
   };
 

@@ -134,7 +134,8 @@ export async function startGateway(config: GatewayConfig, log: Logger, options: 
     stops.push(() => accessRecords.close());
     const rateLimiter = createRateLimiter(controlSql, { limit: config.access.enforce ? config.limits.ratePerAgency : 0, windowSeconds: config.limits.rateWindowSeconds, log });
     stops.push(() => rateLimiter.close());
-    const services: GatewayServices = { ...base, catalog, tokens, grants, auditKeys, accessRecords, rateLimiter, calendar: await loadCalendar(sql) };
+    const rowAudit = config.audit.storeRowHashes ? auditKeys.dataPads : null;
+    const services: GatewayServices = { ...base, catalog, tokens, grants, auditKeys, rowAudit, accessRecords, rateLimiter, calendar: await loadCalendar(sql) };
     // A year loaded by the data authority on any process reaches every process.
     const calendarListener = await sql.listen(CALENDAR_CHANNEL, () => {
       loadCalendar(sql).then((c) => (services.calendar = c), (err) => log.error({ err }, 'calendar reload failed'));
@@ -143,7 +144,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, options: 
 
     if (!config.database.url && config.demo.loadOnEmptyDatabase && (db.embeddedCreated || (await isDatabaseEmpty(sql)))) {
       log.info('empty embedded database: loading the synthetic demo rows');
-      await loadDemo({ ...services, auditKeys: config.audit.storeRowHashes ? services.auditKeys : undefined }, catalog.current()!.catalog);
+      await loadDemo(services, catalog.current()!.catalog);
     }
 
     const p = config.province;
@@ -175,7 +176,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, options: 
                   maxAttempts: p.maxAttempts,
                   backoffMs: p.backoffMs,
                   maxReportedProblems: config.limits.maxReportedProblems,
-                  rowAudit: config.audit.storeRowHashes ? services.auditKeys.dataPads : null,
+                  rowAudit: services.rowAudit,
                 });
                 return { push, backflow };
               },

@@ -136,7 +136,7 @@ export class CatalogResolver {
     }
     return deliverRecords(ctx.services.sql, target, { deliveredBy: `${ctx.principal!.agency}/${ctx.principal!.subject}`, requestId: ctx.requestId, channel: 'GRAPHQL' }, rows, {
       maxReportedProblems: limits.maxReportedProblems,
-      rowAudit: ctx.services.config.audit.storeRowHashes ? ctx.services.auditKeys.dataPads : null,
+      rowAudit: ctx.services.rowAudit,
     });
   }
 }
