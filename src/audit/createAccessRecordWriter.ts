@@ -5,20 +5,23 @@
  * key over `canonicalRecordText` (every column but `hash`). `access_chain_head` (one row) holds
  * the last record's seq and hash; verifyAccessChain.ts checks all of it.
  *
- * Group commit: `append()` queues a record and returns a promise. One flush at a time takes
- * what is queued (up to `maxBatch`), numbers and hashes the records after the chain's head and
- * writes them atomically: one statement that moves the head from where this process left it and
+ * Group commit: `append()` queues a record and returns a promise. The writer takes what is
+ * queued (up to `maxBatch`), numbers and hashes the records after the chain's head and writes them
+ * atomically: one statement that moves the head from where this process's last batch left it and
  * inserts the batch, or, when the process does not know the head or another process has moved
- * it, one transaction that locks the head row first. Appends arriving while a flush runs wait for
- * the next one, so under load one write carries many records. Every gateway process has its own
- * writer; the head's row (its lock, and the check of its seq and hash) serialises them, so they
- * all extend the same chain. A failed write writes nothing (the chain stays whole) and rejects
- * every record of its batch.
+ * it, one transaction that locks the head row first. Appends arriving while a batch is written
+ * go into a later one, so under load one write carries many records. Up to `pipelineDepth`
+ * one-statement batches are in flight at once, pipelined on one connection (PostgreSQL runs them
+ * in the order sent). Every gateway process has its own writer; the head's row (its lock, and the
+ * check of its seq and hash) serialises them, so they all extend the same chain. A failed write
+ * writes nothing (the chain stays whole) and rejects every record of its batch.
  */
 import type { Logger } from 'pino';
 import type { Sql } from '../db/createSql';
 import type { AccessOutcome, AccessRecordInput, AccessRecordRow, AccessRecordWriter } from './AccessRecord';
 import type { AuditKeys } from './auditKeys';
+
+type ReservedSql = Awaited<ReturnType<Sql['reserve']>>;
 
 /** `prev_hash` of record 1 (and the hash of the empty chain's head). */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -77,9 +80,20 @@ function canonicalMasking(m: unknown): unknown {
 }
 
 export interface AccessRecordWriterOptions {
-  /** Most records written by one transaction (default 500, at most 5000). */
+  /** Most records written by one statement (default 500, at most 5000). */
   maxBatch?: number;
+  /**
+   * Most batches sent and not yet answered (default 2, at most 16). They travel pipelined on one
+   * connection, so PostgreSQL runs them in the order sent: the next batch is already there when
+   * the one before it commits, instead of waiting for the answer to reach this process and for
+   * its event loop to send the next. 1 writes one batch at a time.
+   */
+  pipelineDepth?: number;
 }
+
+/** Batches in flight unless told otherwise. */
+export const DEFAULT_PIPELINE_DEPTH = 2;
+export const MAX_PIPELINE_DEPTH = 16;
 
 interface Pending {
   record: AccessRecordInput;
@@ -87,51 +101,146 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
+/** A batch sent the one-statement way, not yet answered. */
+interface Flight {
+  batch: Pending[];
+  /** Settles (never rejects) once the batch's waiters are settled or it is set aside for a retry. */
+  settled: Promise<void>;
+}
+
 /**
  * Creates the process's writer. `append()` resolves once its record is committed and rejects
  * (with an Error for the caller to turn into an error response) when it could not be written:
- * an invalid record at once, a failed transaction for the whole batch. `close()` refuses new
+ * an invalid record at once, a failed statement for the whole batch. `close()` refuses new
  * appends at once, then waits until everything queued is written (or rejected).
+ *
+ * Pipelining keeps the chain in append order: batch k+1 is numbered and hashed after batch k's
+ * last record and only goes in where the head is exactly that record. If batch k is not written
+ * (another process moved the head, or it failed), every batch sent after it finds the head
+ * elsewhere and writes nothing either; those found-moved batches are then written again, in the
+ * order they were appended, the locking way, once nothing is in flight any more.
  */
 export function createAccessRecordWriter(sql: Sql, keys: AuditKeys, log: Logger, opts: AccessRecordWriterOptions = {}): AccessRecordWriter {
   const maxBatch = opts.maxBatch ?? DEFAULT_MAX_BATCH;
   if (!Number.isInteger(maxBatch) || maxBatch < 1 || maxBatch > MAX_BATCH_LIMIT) {
     throw new RangeError(`maxBatch must be an integer from 1 to ${MAX_BATCH_LIMIT}, got ${maxBatch}`);
   }
+  const depth = opts.pipelineDepth ?? DEFAULT_PIPELINE_DEPTH;
+  if (!Number.isInteger(depth) || depth < 1 || depth > MAX_PIPELINE_DEPTH) {
+    throw new RangeError(`pipelineDepth must be an integer from 1 to ${MAX_PIPELINE_DEPTH}, got ${depth}`);
+  }
   const queue: Pending[] = [];
-  let flushing: Promise<void> | null = null;
-  // The chain's head as this process's last batch left it: the next batch is written after it
-  // in one statement, which checks that no other process has moved it meanwhile.
-  let head: ChainHead | null = null;
+  /** Batches that found the head moved, in append order: written first, the locking way. */
+  const retry: Pending[] = [];
+  const inflight: Flight[] = [];
+  let running: Promise<void> | null = null;
+  // The chain's head as the last batch sent will leave it: the next batch is written after it
+  // in one statement, which checks that the head is there. null: read it under the lock.
+  let tail: ChainHead | null = null;
+  /** The writer's connection while it has work: pipelined batches must share one. */
+  let conn: ReservedSql | null = null;
+  let connSuspect = false;
   let closed = false;
 
-  /** Starts the flush loop unless it runs; it ends when the queue is empty. */
+  const idle = () => !running && inflight.length === 0 && queue.length === 0 && retry.length === 0;
+  /** Gives the connection back to the pool when there is no work (or it may be broken). */
+  const releaseIfIdle = () => {
+    if (conn && inflight.length === 0 && (connSuspect || idle())) {
+      conn.release();
+      conn = null;
+      connSuspect = false;
+    }
+  };
+
+  /** Starts the send loop unless it runs; it ends when nothing is left to send. */
   const schedule = () => {
-    if (flushing) return;
-    flushing = (async () => {
+    if (running) return;
+    running = (async () => {
       try {
         // Let the appends of this turn of the event loop join the first batch.
         await new Promise<void>((resolve) => setImmediate(resolve));
-        while (queue.length) await flushBatch(queue.splice(0, maxBatch));
+        while (queue.length || retry.length) {
+          if (inflight.length >= depth || (inflight.length > 0 && (tail === null || retry.length > 0))) {
+            await inflight[0].settled;
+            continue;
+          }
+          if (retry.length) queue.unshift(...retry.splice(0));
+          releaseIfIdle(); // only a suspect connection: nothing is in flight here
+          const batch = queue.splice(0, maxBatch);
+          try {
+            conn ??= await sql.reserve();
+          } catch (err) {
+            fail(batch, err);
+            continue;
+          }
+          if (tail === null) await writeLocked(conn, batch);
+          else send(conn, tail, batch);
+        }
       } finally {
         // Set synchronously after the last empty-queue check: an append after this starts anew.
-        flushing = null;
+        running = null;
+        releaseIfIdle();
       }
     })();
   };
 
-  /** Writes one batch; settles every waiter, never throws. */
-  const flushBatch = async (batch: Pending[]): Promise<void> => {
+  const fail = (batch: Pending[], err: unknown) => {
+    tail = null; // read it again, under the lock, next time
+    log.error({ err, records: batch.length, requestIds: batch.map((p) => p.record.requestId) }, 'access record batch not written');
+    const cause = err instanceof Error ? err.message : String(err);
+    for (const p of batch) p.reject(new Error(`the access record could not be written: ${cause}`, { cause: err }));
+  };
+
+  /** The locking way (nothing in flight): settles every waiter, never throws. */
+  const writeLocked = async (c: ReservedSql, batch: Pending[]) => {
     try {
-      head = await writeBatch(sql, keys, batch.map((p) => p.record), head);
+      tail = await writeBatchLocked(c, keys, batch.map((p) => p.record));
     } catch (err) {
-      head = null; // read it again, under the lock, next time
-      log.error({ err, records: batch.length, requestIds: batch.map((p) => p.record.requestId) }, 'access record batch not written');
-      const cause = err instanceof Error ? err.message : String(err);
-      for (const p of batch) p.reject(new Error(`the access record could not be written: ${cause}`, { cause: err }));
+      connSuspect = true;
+      fail(batch, err);
       return;
     }
     for (const p of batch) p.resolve();
+  };
+
+  /** Sends `batch` the one-statement way after `after`, without waiting for the answer. */
+  const send = (c: ReservedSql, after: ChainHead, batch: Pending[]) => {
+    const { payload, last } = chainAfter(keys, batch.map((p) => p.record), after);
+    tail = last;
+    // execute(): postgres.js sends a query when it is first awaited; this one must go now.
+    const answer = c
+      .unsafe<{ inserted: number }[]>(INSERT_AFTER_KNOWN_HEAD, [payload, last.seq.toString(), last.hash, after.seq.toString(), after.hash], {
+        prepare: true,
+      })
+      .execute();
+    const before = inflight.length ? inflight[inflight.length - 1].settled : Promise.resolve();
+    const flight: Flight = {
+      batch,
+      // Settled in the order sent (PostgreSQL answers in that order anyway).
+      settled: before.then(() =>
+        answer.then(
+          ([r]) => {
+            if (r.inserted === batch.length) {
+              for (const p of batch) p.resolve();
+            } else {
+              // Another process moved the head (or a batch before this one failed): nothing was
+              // written; write it again after the real head.
+              tail = null;
+              retry.push(...batch);
+            }
+          },
+          (err: unknown) => {
+            connSuspect = true;
+            fail(batch, err);
+          },
+        ).finally(() => {
+          inflight.shift();
+          if (retry.length) schedule();
+          releaseIfIdle();
+        }),
+      ),
+    };
+    inflight.push(flight);
   };
 
   return {
@@ -147,7 +256,8 @@ export function createAccessRecordWriter(sql: Sql, keys: AuditKeys, log: Logger,
     async close() {
       closed = true;
       if (queue.length) schedule();
-      while (flushing) await flushing;
+      while (running || inflight.length) await (running ?? inflight[inflight.length - 1].settled);
+      releaseIfIdle();
     },
   };
 }
@@ -221,28 +331,11 @@ function chainAfter(keys: AuditKeys, records: AccessRecordInput[], head: ChainHe
 }
 
 /**
- * Writes one batch and returns the chain's new head. With the head this process wrote last, one
- * autocommitted statement (above); without it, or when another process has moved the head since,
- * one transaction: lock the head, number and hash the batch after it, insert, move the head.
- */
-async function writeBatch(sql: Sql, keys: AuditKeys, records: AccessRecordInput[], known: ChainHead | null): Promise<ChainHead> {
-  if (known) {
-    const { payload, last } = chainAfter(keys, records, known);
-    const [r] = await sql.unsafe<{ inserted: number }[]>(INSERT_AFTER_KNOWN_HEAD, [payload, last.seq.toString(), last.hash, known.seq.toString(), known.hash], {
-      prepare: true,
-    });
-    if (r.inserted === records.length) return last;
-  }
-  return writeBatchLocked(sql, keys, records);
-}
-
-/**
  * Two round trips on a reserved connection: (1) BEGIN and the head's row lock in one
  * simple-protocol message; (2) the insert and the head's move in one statement, with COMMIT
  * pipelined behind it. Any failure rolls back.
  */
-async function writeBatchLocked(sql: Sql, keys: AuditKeys, records: AccessRecordInput[]): Promise<ChainHead> {
-  const conn = await sql.reserve();
+async function writeBatchLocked(conn: ReservedSql, keys: AuditKeys, records: AccessRecordInput[]): Promise<ChainHead> {
   let open = false;
   try {
     open = true;
@@ -262,7 +355,6 @@ async function writeBatchLocked(sql: Sql, keys: AuditKeys, records: AccessRecord
     return last;
   } finally {
     if (open) await conn.unsafe('ROLLBACK').catch(() => undefined);
-    conn.release();
   }
 }
 

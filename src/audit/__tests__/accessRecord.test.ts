@@ -236,6 +236,64 @@ describe('createAccessRecordWriter', () => {
       }
     }));
 
+  it('sends the next batch while one is in flight, and writes both again in order when the head moved under them', () =>
+    withDb(async (db) => {
+      // One connection, so that the writer's prepared statement is there for every batch.
+      let statements = 0;
+      const a = createSql(db.url, { max: 1, onQuery: (q) => void (/INSERT INTO access_record/.test(q) && statements++) });
+      const b = createSql(db.url, { max: 1 });
+      const lockWaits = async () => {
+        const [{ n }] = await db.sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+        return n;
+      };
+      try {
+        const wa = createAccessRecordWriter(a, keys, silent, { pipelineDepth: 2 });
+        const wb = createAccessRecordWriter(b, keys, silent);
+        await wa.append(record(0, { requestId: 'a-0' })); // the locking way: no head known yet
+        await wa.append(record(1, { requestId: 'a-1' })); // one statement (now prepared)
+        expect(statements).toBe(2);
+        // A third session holds the head; B's append queues for it first, then A's next batch.
+        let release!: () => void;
+        const held = new Promise<void>((r) => (release = r));
+        let locked!: () => void;
+        const isLocked = new Promise<void>((r) => (locked = r));
+        const holder = db.sql.begin(async (tx) => {
+          await tx`SELECT 1 FROM access_chain_head WHERE id = 1 FOR UPDATE`;
+          locked();
+          await held;
+        });
+        await isLocked;
+        const bDone = wb.append(record(2, { requestId: 'b-2' }));
+        await waitFor(async () => (await lockWaits()) === 1);
+        const first = wa.append(record(3, { requestId: 'a-3' }));
+        await waitFor(async () => (await lockWaits()) === 2);
+        // A's first batch waits for the lock; the next one goes out behind it at once.
+        const next = [wa.append(record(4, { requestId: 'a-4' })), wa.append(record(5, { requestId: 'a-5' }))];
+        await waitFor(async () => statements === 4);
+        release();
+        await holder;
+        // B moved the head first: neither of A's batches matched it, and both were written
+        // again after B's record, in the order they were appended, in one locked transaction.
+        await Promise.all([bDone, first, ...next]);
+        expect(statements).toBe(5);
+        const ids = (await db.sql<{ request_id: string }[]>`SELECT request_id FROM access_record ORDER BY seq`).map((r) => r.request_id);
+        expect(ids).toEqual(['a-0', 'a-1', 'b-2', 'a-3', 'a-4', 'a-5']);
+        expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 6 });
+        // And A goes on in one statement after its own head.
+        await wa.append(record(6, { requestId: 'a-6' }));
+        expect(statements).toBe(6);
+        await Promise.all([wa.close(), wb.close()]);
+      } finally {
+        await Promise.all([a.end(), b.end()]);
+      }
+    }));
+
+  it('refuses a pipeline depth outside 1..16', () => {
+    for (const pipelineDepth of [0, 17, 1.5]) {
+      expect(() => createAccessRecordWriter(null as never, keys, silent, { pipelineDepth })).toThrow(/pipelineDepth must be an integer from 1 to 16/);
+    }
+  });
+
   it('lets two processes (two pools) append to one chain concurrently', () =>
     withDb(async (db) => {
       const a = createSql(db.url, { max: 3 });
