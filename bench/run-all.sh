@@ -250,6 +250,17 @@ node "$HERE/lib/shape.mjs" "$GQL" "$HERE/queries/gateway/q1.json" "$HERE/queries
 [ -n "$GW_OFF_PID" ] && { node "$HERE/lib/shape.mjs" "$GQL_OFF" "$HERE/queries/gateway/q1.json" "$HERE/queries/gateway/q2.json" "" gateway-noaccess 2>&1 | tee -a "$OUT" >&2 || true; }
 log "# reference shape (benchdb, 海淀区): $(psql -d benchdb -Atc "SELECT count(*) || ' licences of the first 50 enterprises' FROM enterprise_license WHERE uscc IN (SELECT uscc FROM enterprise WHERE district = '海淀区' ORDER BY uscc LIMIT 50)" 2>/dev/null || echo n/a)"
 
+# Page cache: a database just loaded (and benchdb, after a while) may be partly out of the OS
+# cache, and a cold first run then waits on the disk (seen: 63-87% iowait in the first Q1 run after
+# the deliveries). Both databases' tables and indexes are read once (pg_prewarm 'read' mode: into
+# the OS cache, not shared_buffers), so every case starts from the same warm cache.
+prewarm() { # database
+  psql -d "$1" -v ON_ERROR_STOP=1 -Atq -c 'CREATE EXTENSION IF NOT EXISTS pg_prewarm' \
+    -c "SELECT pg_size_pretty(sum(pg_prewarm(c.oid, 'read')) * current_setting('block_size')::bigint) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'i', 't', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND c.relpersistence = 'p'" \
+    -c 'DROP EXTENSION pg_prewarm' 2>&1 | tail -1
+}
+for db in "$BENCH_DB" benchdb; do log "# page cache warmed: $db, $(prewarm "$db") read"; done
+
 # (f) load: gateway and references, interleaved pass by pass -------------------------------------
 gateway_runs() { # case pid url pass [token]
   local name=$1 pid=$2 url=$3 pass=$4 token=${5:-} q
