@@ -7,7 +7,7 @@
  * and the median append latency. Runs on a scratch database cloned from a migrated template, as
  * the tests do (127.0.0.1:5432, user postgres, or TEST_DATABASE_URL), and drops both afterwards.
  *
- *   npm run bench:records                     (C=32 D=4 DEPTHS=1,2,4)
+ *   npm run bench:records                     (C=32 D=4 DEPTHS=1,2,4 SHAPE=q1|q2)
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -23,6 +23,8 @@ import { createTestDatabase } from '../src/__testUtils__/testDatabase';
 const C = Number(process.env.C ?? 32);
 const D = Number(process.env.D ?? 4);
 const DEPTHS = (process.env.DEPTHS ?? '1,2,4').split(',').map(Number);
+/** q1: one enterprise; q2: a page of 50 enterprises and their ~156 licences. */
+const SHAPE = process.env.SHAPE ?? 'q1';
 const ROUNDS = 3;
 const keys = createAuditKeys(randomBytes(32));
 const TICK_US = 1e6 / 100; // USER_HZ
@@ -46,6 +48,33 @@ function postgresTicks(): number {
 }
 
 const DS = '3.44.13.002/00000001';
+const LIC = '3.44.13.002/00000002';
+/**
+ * Records made before the clock starts (their keyed hashes are the gateway's work, not the
+ * writer's); each append takes the next one with its own request id and time.
+ */
+let made: AccessRecordInput[] = [];
+let next = 0;
+function record(): AccessRecordInput {
+  if (!made.length) made = Array.from({ length: 512 }, () => (SHAPE === 'q2' ? q2Record() : q1Record()));
+  return Object.assign({}, made[next++ % made.length], { requestId: randomUUID(), at: new Date() });
+}
+/** As a Q2 page records it: 50 enterprises' and 156 licences' row keys, 100 subject hashes. */
+function q2Record(): AccessRecordInput {
+  return {
+    ...q1Record(),
+    operationName: 'Q2',
+    datasets: [DS, LIC],
+    fieldsReturned: [
+      ...['establishedOn', 'legalRepresentative', 'name', 'status', 'uscc'].map((f) => `${DS}#${f}`),
+      ...['issuingAuthority', 'licenseNo', 'licenseType', 'status', 'validUntil'].map((f) => `${LIC}#${f}`),
+    ],
+    masking: { [`${DS}#legalRepresentative`]: 'NAME' },
+    rowCount: 206,
+    rowKeyHashes: Array.from({ length: 206 }, () => keys.dataHash(randomUUID())),
+    subjectHashes: Array.from({ length: 100 }, () => keys.subjectHash(randomUUID())).sort(),
+  };
+}
 function q1Record(): AccessRecordInput {
   return {
     at: new Date(),
@@ -74,7 +103,7 @@ async function main(): Promise<void> {
   await globalSetup();
   const db = await createTestDatabase();
   try {
-    console.log(`access-record writer: ${C} concurrent appenders, ${D} s per run, Q1-shaped records`);
+    console.log(`access-record writer: ${C} concurrent appenders, ${D} s per run, ${SHAPE.toUpperCase()}-shaped records`);
     console.log('| pipeline depth | run | records/s | Node CPU µs/record | PostgreSQL CPU µs/record | append p50 ms |');
     console.log('| ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const depth of DEPTHS) {
@@ -82,7 +111,7 @@ async function main(): Promise<void> {
       const sql = createSql(db.url, { max: 2 });
       const writer = createAccessRecordWriter(sql, keys, pino({ level: 'silent' }), { pipelineDepth: depth });
       try {
-        await writer.append(q1Record()); // the head, and the prepared statements
+        await writer.append(record()); // the head, and the prepared statements
         for (let run = 1; run <= ROUNDS; run++) {
           let n = 0;
           let stop = false;
@@ -95,7 +124,7 @@ async function main(): Promise<void> {
             Array.from({ length: C }, async () => {
               while (!stop) {
                 const a = performance.now();
-                await writer.append(q1Record());
+                await writer.append(record());
                 latencies.push(performance.now() - a);
                 n++;
               }
