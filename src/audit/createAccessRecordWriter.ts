@@ -207,38 +207,41 @@ export function createAccessRecordWriter(sql: Sql, keys: AuditKeys, log: Logger,
   const send = (c: ReservedSql, after: ChainHead, batch: Pending[]) => {
     const { payload, last } = chainAfter(keys, batch.map((p) => p.record), after);
     tail = last;
-    // execute(): postgres.js sends a query when it is first awaited; this one must go now.
-    const answer = c
+    // execute(): postgres.js sends a query when it is first awaited; this one must go now. Its
+    // outcome is taken at once (a rejection must not wait, unhandled, for the batch before it to
+    // settle) and acted on in the order sent (PostgreSQL answers in that order anyway).
+    const outcome = c
       .unsafe<{ inserted: number }[]>(INSERT_AFTER_KNOWN_HEAD, [payload, last.seq.toString(), last.hash, after.seq.toString(), after.hash], {
         prepare: true,
       })
-      .execute();
+      .execute()
+      .then(
+        ([r]) => ({ inserted: r.inserted, err: null }),
+        (err: unknown) => ({ inserted: 0, err }),
+      );
     const before = inflight.length ? inflight[inflight.length - 1].settled : Promise.resolve();
     const flight: Flight = {
       batch,
-      // Settled in the order sent (PostgreSQL answers in that order anyway).
-      settled: before.then(() =>
-        answer.then(
-          ([r]) => {
-            if (r.inserted === batch.length) {
-              for (const p of batch) p.resolve();
-            } else {
-              // Another process moved the head (or a batch before this one failed): nothing was
-              // written; write it again after the real head.
-              tail = null;
-              retry.push(...batch);
-            }
-          },
-          (err: unknown) => {
+      settled: before
+        .then(() => outcome)
+        .then(({ inserted, err }) => {
+          if (err !== null) {
             connSuspect = true;
             fail(batch, err);
-          },
-        ).finally(() => {
+          } else if (inserted === batch.length) {
+            for (const p of batch) p.resolve();
+          } else {
+            // Another process moved the head (or a batch before this one failed): nothing was
+            // written; write it again after the real head.
+            tail = null;
+            retry.push(...batch);
+          }
+        })
+        .finally(() => {
           inflight.shift();
           if (retry.length) schedule();
           releaseIfIdle();
         }),
-      ),
     };
     inflight.push(flight);
   };

@@ -288,6 +288,49 @@ describe('createAccessRecordWriter', () => {
       }
     }));
 
+  it('rejects every batch in flight when its connection is lost, and writes the next append on a new one', () =>
+    withDb(async (db) => {
+      let statements = 0;
+      const a = createSql(db.url, { max: 1, onQuery: (q) => void (/INSERT INTO access_record/.test(q) && statements++) });
+      const lockWaits = async () => {
+        const [{ n }] = await db.sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+        return n;
+      };
+      try {
+        const wa = createAccessRecordWriter(a, keys, silent, { pipelineDepth: 2 });
+        await wa.append(record(0, { requestId: 'a-0' }));
+        await wa.append(record(1, { requestId: 'a-1' }));
+        let release!: () => void;
+        const held = new Promise<void>((r) => (release = r));
+        let locked!: () => void;
+        const isLocked = new Promise<void>((r) => (locked = r));
+        const holder = db.sql.begin(async (tx) => {
+          await tx`SELECT 1 FROM access_chain_head WHERE id = 1 FOR UPDATE`;
+          locked();
+          await held;
+        });
+        await isLocked;
+        // Settled as they go: the rejections come before the terminating statement returns.
+        const outcome = (p: Promise<void>) => p.then(() => 'written', (err: Error) => err.message);
+        const inFlight = [outcome(wa.append(record(2, { requestId: 'a-2' })))];
+        await waitFor(async () => (await lockWaits()) === 1);
+        inFlight.push(outcome(wa.append(record(3, { requestId: 'a-3' }))));
+        await waitFor(async () => statements === 4);
+        // The writer's backend (waiting for the head's lock) goes away with both batches.
+        await db.sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+        for (const message of await Promise.all(inFlight)) expect(message).toMatch(/^the access record could not be written: /);
+        release();
+        await holder;
+        await wa.append(record(4, { requestId: 'a-4' }));
+        const ids = (await db.sql<{ request_id: string }[]>`SELECT request_id FROM access_record ORDER BY seq`).map((r) => r.request_id);
+        expect(ids).toEqual(['a-0', 'a-1', 'a-4']);
+        expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 3 });
+        await wa.close();
+      } finally {
+        await a.end();
+      }
+    }));
+
   it('refuses a pipeline depth outside 1..16', () => {
     for (const pipelineDepth of [0, 17, 1.5]) {
       expect(() => createAccessRecordWriter(null as never, keys, silent, { pipelineDepth })).toThrow(/pipelineDepth must be an integer from 1 to 16/);

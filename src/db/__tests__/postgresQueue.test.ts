@@ -3,9 +3,13 @@
  * patch-package): its connection queues kept every shifted-out slot while they never ran empty,
  * so the pool's `busy` queue grew by one slot per pipelined query under sustained load and every
  * query scanned all of it (the gateway slowed down the longer it ran: Q1 from 5,800 to 4,800 req/s
- * within a minute). These tests fail when the patch is not applied.
+ * within a minute), and a reserved connection whose backend went away broke the pool (below).
+ * These tests fail when the patch is not applied.
  */
 import path from 'node:path';
+import { eventually } from '../../__testUtils__/eventually';
+import { useTestDatabase } from '../../__testUtils__/testDatabase';
+import { createSql } from '../createSql';
 
 type Queue<T> = { readonly length: number; push(x: T): T; shift(): T; remove(x: T): T | null };
 // The module postgres.js's pool uses: cjs/src/queue.js next to the package's CommonJS entry.
@@ -74,5 +78,44 @@ describe('postgres.js connection queue (patched)', () => {
     expect(wrong).toEqual([]);
     while (model.length > 0) expect(q.shift()).toBe(model.shift());
     expect(q.length).toBe(0);
+  });
+});
+
+/**
+ * The same patch makes a connection whose backend goes away safe to have reserved
+ * (porsager/postgres#1199, #1208): unpatched, the queries in flight fail, but releasing the
+ * reserved connection put it, without a socket, into the pool's idle list; the next query on it
+ * threw from a timer (an uncaught TypeError that ends the process), and a reservation on the
+ * reconnected connection failed with the dead backend's stale error.
+ */
+describe('postgres.js reserved connection whose backend is terminated (patched)', () => {
+  const db = useTestDatabase();
+
+  it('fails what was in flight, refuses further queries on the handle, and the pool goes on with a new connection', async () => {
+    const sql = createSql(db.url, { max: 1 });
+    try {
+      for (let round = 0; round < 3; round++) {
+        const reserved = await sql.reserve();
+        const [{ pid }] = await reserved<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`;
+        // A statement running when the backend goes (its reply then holds the 57P01 error).
+        const running = reserved`SELECT pg_sleep(30)`.then(() => 'done', (err: Error) => err.message);
+        await eventually(async () => {
+          const [{ n }] = await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ${pid} AND state = 'active'`;
+          return n === 1;
+        });
+        await db.sql`SELECT pg_terminate_backend(${pid})`;
+        expect(await running).toMatch(/terminating connection|ECONNRESET|CONNECTION_CLOSED|write CONNECTION_CLOSED/);
+        await expect(reserved`SELECT 1`).rejects.toThrow();
+        reserved.release();
+        // The pool's one connection is a new backend, for a query and for a reservation.
+        const [{ pid: next }] = await sql<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`;
+        expect(next).not.toBe(pid);
+        const again = await sql.reserve();
+        expect((await again<{ one: number }[]>`SELECT 1 AS one`)[0].one).toBe(1);
+        again.release();
+      }
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
   });
 });
