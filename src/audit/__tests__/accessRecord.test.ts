@@ -71,6 +71,32 @@ async function storedSeqs(sql: Sql): Promise<string[]> {
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, k) => String(from + k));
 
+/** Another "process" holding the chain head's row lock until release(). */
+async function holdHead(sql: Sql): Promise<{ release(): Promise<void> }> {
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let locked!: () => void;
+  const isLocked = new Promise<void>((r) => (locked = r));
+  const done = sql.begin(async (tx) => {
+    await tx`SELECT 1 FROM access_chain_head WHERE id = 1 FOR UPDATE`;
+    locked();
+    await held;
+  });
+  await isLocked;
+  return {
+    release: async () => {
+      release();
+      await done;
+    },
+  };
+}
+
+/** Sessions of this database waiting for a lock. */
+async function lockWaits(sql: Sql): Promise<number> {
+  const [{ n }] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+  return n;
+}
+
 /** Counts the head-locking statements (one per transaction) sent through a pool. */
 function countingSql(url: string): { sql: Sql; transactions: () => number } {
   let n = 0;
@@ -186,24 +212,11 @@ describe('createAccessRecordWriter', () => {
       try {
         const writer = createAccessRecordWriter(sql, keys, silent);
         // Another "process" holds the head: the writer's first flush waits on the row lock.
-        let release!: () => void;
-        const held = new Promise<void>((r) => (release = r));
-        let locked!: () => void;
-        const isLocked = new Promise<void>((r) => (locked = r));
-        const holder = db.sql.begin(async (tx) => {
-          await tx`SELECT 1 FROM access_chain_head WHERE id = 1 FOR UPDATE`;
-          locked();
-          await held;
-        });
-        await isLocked;
+        const holder = await holdHead(db.sql);
         const first = writer.append(record(0));
-        await waitFor(async () => {
-          const [{ n }] = await db.sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`;
-          return n === 1;
-        });
+        await waitFor(async () => (await lockWaits(db.sql)) === 1);
         const later = [writer.append(record(1)), writer.append(record(2)), writer.append(record(3))];
-        release();
-        await holder;
+        await holder.release();
         await Promise.all([first, ...later]);
         expect(transactions()).toBe(2);
         expect(await storedSeqs(db.sql)).toEqual(range(1, 4));
@@ -242,10 +255,6 @@ describe('createAccessRecordWriter', () => {
       let statements = 0;
       const a = createSql(db.url, { max: 1, onQuery: (q) => void (/INSERT INTO access_record/.test(q) && statements++) });
       const b = createSql(db.url, { max: 1 });
-      const lockWaits = async () => {
-        const [{ n }] = await db.sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`;
-        return n;
-      };
       try {
         const wa = createAccessRecordWriter(a, keys, silent, { pipelineDepth: 2 });
         const wb = createAccessRecordWriter(b, keys, silent);
@@ -253,25 +262,15 @@ describe('createAccessRecordWriter', () => {
         await wa.append(record(1, { requestId: 'a-1' })); // one statement (now prepared)
         expect(statements).toBe(2);
         // A third session holds the head; B's append queues for it first, then A's next batch.
-        let release!: () => void;
-        const held = new Promise<void>((r) => (release = r));
-        let locked!: () => void;
-        const isLocked = new Promise<void>((r) => (locked = r));
-        const holder = db.sql.begin(async (tx) => {
-          await tx`SELECT 1 FROM access_chain_head WHERE id = 1 FOR UPDATE`;
-          locked();
-          await held;
-        });
-        await isLocked;
+        const holder = await holdHead(db.sql);
         const bDone = wb.append(record(2, { requestId: 'b-2' }));
-        await waitFor(async () => (await lockWaits()) === 1);
+        await waitFor(async () => (await lockWaits(db.sql)) === 1);
         const first = wa.append(record(3, { requestId: 'a-3' }));
-        await waitFor(async () => (await lockWaits()) === 2);
+        await waitFor(async () => (await lockWaits(db.sql)) === 2);
         // A's first batch waits for the lock; the next one goes out behind it at once.
         const next = [wa.append(record(4, { requestId: 'a-4' })), wa.append(record(5, { requestId: 'a-5' }))];
         await waitFor(async () => statements === 4);
-        release();
-        await holder;
+        await holder.release();
         // B moved the head first: neither of A's batches matched it, and both were written
         // again after B's record, in the order they were appended, in one locked transaction.
         await Promise.all([bDone, first, ...next]);
@@ -292,35 +291,21 @@ describe('createAccessRecordWriter', () => {
     withDb(async (db) => {
       let statements = 0;
       const a = createSql(db.url, { max: 1, onQuery: (q) => void (/INSERT INTO access_record/.test(q) && statements++) });
-      const lockWaits = async () => {
-        const [{ n }] = await db.sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`;
-        return n;
-      };
       try {
         const wa = createAccessRecordWriter(a, keys, silent, { pipelineDepth: 2 });
         await wa.append(record(0, { requestId: 'a-0' }));
         await wa.append(record(1, { requestId: 'a-1' }));
-        let release!: () => void;
-        const held = new Promise<void>((r) => (release = r));
-        let locked!: () => void;
-        const isLocked = new Promise<void>((r) => (locked = r));
-        const holder = db.sql.begin(async (tx) => {
-          await tx`SELECT 1 FROM access_chain_head WHERE id = 1 FOR UPDATE`;
-          locked();
-          await held;
-        });
-        await isLocked;
+        const holder = await holdHead(db.sql);
         // Settled as they go: the rejections come before the terminating statement returns.
         const outcome = (p: Promise<void>) => p.then(() => 'written', (err: Error) => err.message);
         const inFlight = [outcome(wa.append(record(2, { requestId: 'a-2' })))];
-        await waitFor(async () => (await lockWaits()) === 1);
+        await waitFor(async () => (await lockWaits(db.sql)) === 1);
         inFlight.push(outcome(wa.append(record(3, { requestId: 'a-3' }))));
         await waitFor(async () => statements === 4);
         // The writer's backend (waiting for the head's lock) goes away with both batches.
         await db.sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`;
         for (const message of await Promise.all(inFlight)) expect(message).toMatch(/^the access record could not be written: /);
-        release();
-        await holder;
+        await holder.release();
         await wa.append(record(4, { requestId: 'a-4' }));
         const ids = (await db.sql<{ request_id: string }[]>`SELECT request_id FROM access_record ORDER BY seq`).map((r) => r.request_id);
         expect(ids).toEqual(['a-0', 'a-1', 'a-4']);
