@@ -165,7 +165,7 @@ export function createAccessRecordWriter(sql: Sql, keys: AuditKeys, log: Logger,
             continue;
           }
           if (retry.length) queue.unshift(...retry.splice(0));
-          releaseIfIdle(); // only a suspect connection: nothing is in flight here
+          releaseIfIdle(); // a suspect connection, once nothing is in flight
           const batch = queue.splice(0, maxBatch);
           try {
             conn ??= await sql.reserve();
@@ -173,8 +173,14 @@ export function createAccessRecordWriter(sql: Sql, keys: AuditKeys, log: Logger,
             fail(batch, err);
             continue;
           }
-          if (tail === null) await writeLocked(conn, batch);
-          else send(conn, tail, batch);
+          try {
+            if (tail === null) await writeLocked(conn, batch);
+            else send(conn, tail, batch);
+          } catch (err) {
+            // Not expected (both settle their batch themselves); no waiter is left unsettled.
+            connSuspect = true;
+            fail(batch, err);
+          }
         }
       } finally {
         // Set synchronously after the last empty-queue check: an append after this starts anew.
@@ -216,7 +222,7 @@ export function createAccessRecordWriter(sql: Sql, keys: AuditKeys, log: Logger,
       })
       .execute()
       .then(
-        ([r]) => ({ inserted: r.inserted, err: null }),
+        (rows) => (rows.length === 1 ? { inserted: rows[0].inserted, err: null } : { inserted: 0, err: new Error(`unexpected reply: ${rows.length} rows`) }),
         (err: unknown) => ({ inserted: 0, err }),
       );
     const before = inflight.length ? inflight[inflight.length - 1].settled : Promise.resolve();

@@ -118,4 +118,27 @@ describe('postgres.js reserved connection whose backend is terminated (patched)'
       await sql.end({ timeout: 5 });
     }
   });
+
+  it('hands a reservation that waited for a connection the one made in place of a terminated one (porsager/postgres#1195)', async () => {
+    const sql = createSql(db.url, { max: 1 });
+    try {
+      const holder = await sql.reserve();
+      const [{ pid }] = await holder<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`;
+      // The pool's only connection is reserved: the next reservation waits in the queue.
+      let waited = false;
+      const next = sql.reserve().then((r) => ((waited = true), r));
+      await new Promise((r) => setTimeout(r, 100));
+      expect(waited).toBe(false);
+      await db.sql`SELECT pg_terminate_backend(${pid})`;
+      const reserved = await Promise.race([next, new Promise<null>((r) => setTimeout(() => r(null), 5000))]);
+      expect(reserved).not.toBeNull();
+      const [{ pid: other }] = await reserved!<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`;
+      expect(other).not.toBe(pid);
+      holder.release();
+      reserved!.release();
+      expect((await sql<{ one: number }[]>`SELECT 1 AS one`)[0].one).toBe(1);
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
+  });
 });
