@@ -10,7 +10,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { createSql, type Sql } from '../../db/createSql';
 import { createTestDatabase, type TestDatabase } from '../../__testUtils__/testDatabase';
-import type { AccessRecordInput } from '../AccessRecord';
+import type { AccessRecordInput, AccessRecordWriter } from '../AccessRecord';
 import { createAuditKeys, DATA_HASH_BYTES } from '../auditKeys';
 import { canonicalRecordText, createAccessRecordWriter, GENESIS_HASH } from '../createAccessRecordWriter';
 import { verifyAccessChain } from '../verifyAccessChain';
@@ -70,6 +70,46 @@ async function storedSeqs(sql: Sql): Promise<string[]> {
 }
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, k) => String(from + k));
+
+/** Request ids of the stored records, in chain order. */
+async function storedRequestIds(sql: Sql): Promise<string[]> {
+  return (await sql<{ request_id: string }[]>`SELECT request_id FROM access_record ORDER BY seq`).map((r) => r.request_id);
+}
+
+/**
+ * Writer A, pipelining 2 batches on a pool of ONE connection (so its prepared statement is there
+ * for every batch), after records a-0 (the locking way: no head known yet) and a-1 (one statement,
+ * which prepares it). `statements()` counts its INSERT statements sent so far (2 by then).
+ */
+async function pipelinedWriter(db: Db): Promise<{ sql: Sql; writer: AccessRecordWriter; statements: () => number }> {
+  let n = 0;
+  const sql = createSql(db.url, { max: 1, onQuery: (q) => void (/INSERT INTO access_record/.test(q) && n++) });
+  const writer = createAccessRecordWriter(sql, keys, silent, { pipelineDepth: 2 });
+  await writer.append(record(0, { requestId: 'a-0' }));
+  await writer.append(record(1, { requestId: 'a-1' }));
+  return { sql, writer, statements: () => n };
+}
+
+/**
+ * Two batches of A in flight at once: the first waits for the head's lock, which another session
+ * holds (`lockWaits` sessions wait for it when A's first batch is there), the second is sent
+ * behind it. Resolves once both statements are sent; `holder.release()` lets them run.
+ */
+async function twoBatchesInFlight(
+  db: Db,
+  a: Awaited<ReturnType<typeof pipelinedWriter>>,
+  first: () => Promise<unknown>,
+  second: () => Promise<unknown>,
+  { holder, lockWaitsBefore = 0 }: { holder?: { release(): Promise<void> }; lockWaitsBefore?: number } = {},
+): Promise<{ holder: { release(): Promise<void> }; first: Promise<unknown>; second: Promise<unknown> }> {
+  const held = holder ?? (await holdHead(db.sql));
+  const sent = a.statements();
+  const p1 = first();
+  await waitFor(async () => (await lockWaits(db.sql)) === lockWaitsBefore + 1);
+  const p2 = second();
+  await waitFor(async () => a.statements() === sent + 2);
+  return { holder: held, first: p1, second: p2 };
+}
 
 /** Another "process" holding the chain head's row lock until release(). */
 async function holdHead(sql: Sql): Promise<{ release(): Promise<void> }> {
@@ -251,71 +291,106 @@ describe('createAccessRecordWriter', () => {
 
   it('sends the next batch while one is in flight, and writes both again in order when the head moved under them', () =>
     withDb(async (db) => {
-      // One connection, so that the writer's prepared statement is there for every batch.
-      let statements = 0;
-      const a = createSql(db.url, { max: 1, onQuery: (q) => void (/INSERT INTO access_record/.test(q) && statements++) });
+      const a = await pipelinedWriter(db);
       const b = createSql(db.url, { max: 1 });
       try {
-        const wa = createAccessRecordWriter(a, keys, silent, { pipelineDepth: 2 });
         const wb = createAccessRecordWriter(b, keys, silent);
-        await wa.append(record(0, { requestId: 'a-0' })); // the locking way: no head known yet
-        await wa.append(record(1, { requestId: 'a-1' })); // one statement (now prepared)
-        expect(statements).toBe(2);
-        // A third session holds the head; B's append queues for it first, then A's next batch.
+        // A third session holds the head; B's append queues for it first, then A's batches.
         const holder = await holdHead(db.sql);
         const bDone = wb.append(record(2, { requestId: 'b-2' }));
         await waitFor(async () => (await lockWaits(db.sql)) === 1);
-        const first = wa.append(record(3, { requestId: 'a-3' }));
-        await waitFor(async () => (await lockWaits(db.sql)) === 2);
-        // A's first batch waits for the lock; the next one goes out behind it at once.
-        const next = [wa.append(record(4, { requestId: 'a-4' })), wa.append(record(5, { requestId: 'a-5' }))];
-        await waitFor(async () => statements === 4);
+        const inFlight = await twoBatchesInFlight(
+          db,
+          a,
+          () => a.writer.append(record(3, { requestId: 'a-3' })),
+          () => Promise.all([a.writer.append(record(4, { requestId: 'a-4' })), a.writer.append(record(5, { requestId: 'a-5' }))]),
+          { holder, lockWaitsBefore: 1 },
+        );
         await holder.release();
         // B moved the head first: neither of A's batches matched it, and both were written
         // again after B's record, in the order they were appended, in one locked transaction.
-        await Promise.all([bDone, first, ...next]);
-        expect(statements).toBe(5);
-        const ids = (await db.sql<{ request_id: string }[]>`SELECT request_id FROM access_record ORDER BY seq`).map((r) => r.request_id);
-        expect(ids).toEqual(['a-0', 'a-1', 'b-2', 'a-3', 'a-4', 'a-5']);
+        await Promise.all([bDone, inFlight.first, inFlight.second]);
+        expect(a.statements()).toBe(5);
+        expect(await storedRequestIds(db.sql)).toEqual(['a-0', 'a-1', 'b-2', 'a-3', 'a-4', 'a-5']);
         expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 6 });
         // And A goes on in one statement after its own head.
-        await wa.append(record(6, { requestId: 'a-6' }));
-        expect(statements).toBe(6);
-        await Promise.all([wa.close(), wb.close()]);
+        await a.writer.append(record(6, { requestId: 'a-6' }));
+        expect(a.statements()).toBe(6);
+        await Promise.all([a.writer.close(), wb.close()]);
       } finally {
-        await Promise.all([a.end(), b.end()]);
+        await Promise.all([a.sql.end(), b.end()]);
       }
     }));
-
   it('rejects every batch in flight when its connection is lost, and writes the next append on a new one', () =>
     withDb(async (db) => {
-      let statements = 0;
-      const a = createSql(db.url, { max: 1, onQuery: (q) => void (/INSERT INTO access_record/.test(q) && statements++) });
+      const a = await pipelinedWriter(db);
       try {
-        const wa = createAccessRecordWriter(a, keys, silent, { pipelineDepth: 2 });
-        await wa.append(record(0, { requestId: 'a-0' }));
-        await wa.append(record(1, { requestId: 'a-1' }));
-        const holder = await holdHead(db.sql);
         // Settled as they go: the rejections come before the terminating statement returns.
         const outcome = (p: Promise<void>) => p.then(() => 'written', (err: Error) => err.message);
-        const inFlight = [outcome(wa.append(record(2, { requestId: 'a-2' })))];
-        await waitFor(async () => (await lockWaits(db.sql)) === 1);
-        inFlight.push(outcome(wa.append(record(3, { requestId: 'a-3' }))));
-        await waitFor(async () => statements === 4);
+        const inFlight = await twoBatchesInFlight(
+          db,
+          a,
+          () => outcome(a.writer.append(record(2, { requestId: 'a-2' }))),
+          () => outcome(a.writer.append(record(3, { requestId: 'a-3' }))),
+        );
         // The writer's backend (waiting for the head's lock) goes away with both batches.
         await db.sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`;
-        for (const message of await Promise.all(inFlight)) expect(message).toMatch(/^the access record could not be written: /);
-        await holder.release();
-        await wa.append(record(4, { requestId: 'a-4' }));
-        const ids = (await db.sql<{ request_id: string }[]>`SELECT request_id FROM access_record ORDER BY seq`).map((r) => r.request_id);
-        expect(ids).toEqual(['a-0', 'a-1', 'a-4']);
+        for (const message of await Promise.all([inFlight.first, inFlight.second])) expect(message).toMatch(/^the access record could not be written: /);
+        await inFlight.holder.release();
+        await a.writer.append(record(4, { requestId: 'a-4' }));
+        expect(await storedRequestIds(db.sql)).toEqual(['a-0', 'a-1', 'a-4']);
         expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 3 });
-        await wa.close();
+        await a.writer.close();
       } finally {
-        await a.end();
+        await a.sql.end();
       }
     }));
-
+  it('close() waits for the batches in flight and writes them', () =>
+    withDb(async (db) => {
+      const a = await pipelinedWriter(db);
+      try {
+        const inFlight = await twoBatchesInFlight(
+          db,
+          a,
+          () => a.writer.append(record(2, { requestId: 'a-2' })),
+          () => a.writer.append(record(3, { requestId: 'a-3' })),
+        );
+        let closed = false;
+        const closing = a.writer.close().then(() => (closed = true));
+        await expect(a.writer.append(record(4, { requestId: 'a-4' }))).rejects.toThrow(/writer is closed/);
+        await new Promise((r) => setTimeout(r, 100));
+        expect(closed).toBe(false); // both batches still wait for the head's lock
+        await inFlight.holder.release();
+        await closing;
+        await Promise.all([inFlight.first, inFlight.second]);
+        expect(await storedRequestIds(db.sql)).toEqual(['a-0', 'a-1', 'a-2', 'a-3']);
+        expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 4 });
+      } finally {
+        await a.sql.end();
+      }
+    }));
+  it('when a batch in flight fails, the one sent after it is written again after the real head', () =>
+    withDb(async (db) => {
+      const a = await pipelinedWriter(db);
+      try {
+        await db.sql`ALTER TABLE access_record ADD CONSTRAINT test_no_poison CHECK (agency <> 'POISON')`;
+        const inFlight = await twoBatchesInFlight(
+          db,
+          a,
+          () => a.writer.append(record(2, { requestId: 'a-2', agency: 'POISON' })).then(() => 'written', (err: Error) => err.message),
+          () => a.writer.append(record(3, { requestId: 'a-3' })),
+        );
+        await inFlight.holder.release();
+        expect(await inFlight.first).toMatch(/could not be written: .*test_no_poison/);
+        await inFlight.second; // found the head short of the failed batch: written again, the locking way
+        expect(a.statements()).toBe(5);
+        expect(await storedRequestIds(db.sql)).toEqual(['a-0', 'a-1', 'a-3']);
+        expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 3 });
+        await a.writer.close();
+      } finally {
+        await a.sql.end();
+      }
+    }));
   it('refuses a pipeline depth outside 1..16', () => {
     for (const pipelineDepth of [0, 17, 1.5]) {
       expect(() => createAccessRecordWriter(null as never, keys, silent, { pipelineDepth })).toThrow(/pipelineDepth must be an integer from 1 to 16/);
