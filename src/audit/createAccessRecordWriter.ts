@@ -101,13 +101,6 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
-/** A batch sent the one-statement way, not yet answered. */
-interface Flight {
-  batch: Pending[];
-  /** Settles (never rejects) once the batch's waiters are settled or it is set aside for a retry. */
-  settled: Promise<void>;
-}
-
 /**
  * Creates the process's writer. `append()` resolves once its record is committed and rejects
  * (with an Error for the caller to turn into an error response) when it could not be written:
@@ -132,7 +125,11 @@ export function createAccessRecordWriter(sql: Sql, keys: AuditKeys, log: Logger,
   const queue: Pending[] = [];
   /** Batches that found the head moved, in append order: written first, the locking way. */
   const retry: Pending[] = [];
-  const inflight: Flight[] = [];
+  /**
+   * The batches sent the one-statement way and not yet answered, in the order sent: each settles
+   * (never rejects) once its waiters are settled or it is set aside for a retry.
+   */
+  const inflight: Promise<void>[] = [];
   let running: Promise<void> | null = null;
   // The chain's head as the last batch sent will leave it: the next batch is written after it
   // in one statement, which checks that the head is there. null: read it under the lock.
@@ -161,7 +158,7 @@ export function createAccessRecordWriter(sql: Sql, keys: AuditKeys, log: Logger,
         await new Promise<void>((resolve) => setImmediate(resolve));
         while (queue.length || retry.length) {
           if (inflight.length >= depth || (inflight.length > 0 && (tail === null || retry.length > 0))) {
-            await inflight[0].settled;
+            await inflight[0];
             continue;
           }
           if (retry.length) queue.unshift(...retry.splice(0));
@@ -177,9 +174,7 @@ export function createAccessRecordWriter(sql: Sql, keys: AuditKeys, log: Logger,
             if (tail === null) await writeLocked(conn, batch);
             else send(conn, tail, batch);
           } catch (err) {
-            // Not expected (both settle their batch themselves); no waiter is left unsettled.
-            connSuspect = true;
-            fail(batch, err);
+            fail(batch, err); // not expected (both settle their batch themselves): no waiter is left unsettled
           }
         }
       } finally {
@@ -190,8 +185,10 @@ export function createAccessRecordWriter(sql: Sql, keys: AuditKeys, log: Logger,
     })();
   };
 
+  /** Rejects the batch; the head is read again under the lock, on a fresh connection. */
   const fail = (batch: Pending[], err: unknown) => {
-    tail = null; // read it again, under the lock, next time
+    tail = null;
+    connSuspect = true;
     log.error({ err, records: batch.length, requestIds: batch.map((p) => p.record.requestId) }, 'access record batch not written');
     const cause = err instanceof Error ? err.message : String(err);
     for (const p of batch) p.reject(new Error(`the access record could not be written: ${cause}`, { cause: err }));
@@ -202,7 +199,6 @@ export function createAccessRecordWriter(sql: Sql, keys: AuditKeys, log: Logger,
     try {
       tail = await writeBatchLocked(c, keys, batch.map((p) => p.record));
     } catch (err) {
-      connSuspect = true;
       fail(batch, err);
       return;
     }
@@ -225,14 +221,12 @@ export function createAccessRecordWriter(sql: Sql, keys: AuditKeys, log: Logger,
         (rows) => (rows.length === 1 ? { inserted: rows[0].inserted, err: null } : { inserted: 0, err: new Error(`unexpected reply: ${rows.length} rows`) }),
         (err: unknown) => ({ inserted: 0, err }),
       );
-    const before = inflight.length ? inflight[inflight.length - 1].settled : Promise.resolve();
-    const flight: Flight = {
-      batch,
-      settled: before
+    const before = inflight.length ? inflight[inflight.length - 1] : Promise.resolve();
+    inflight.push(
+      before
         .then(() => outcome)
         .then(({ inserted, err }) => {
           if (err !== null) {
-            connSuspect = true;
             fail(batch, err);
           } else if (inserted === batch.length) {
             for (const p of batch) p.resolve();
@@ -248,8 +242,7 @@ export function createAccessRecordWriter(sql: Sql, keys: AuditKeys, log: Logger,
           if (retry.length) schedule();
           releaseIfIdle();
         }),
-    };
-    inflight.push(flight);
+    );
   };
 
   return {
@@ -265,7 +258,7 @@ export function createAccessRecordWriter(sql: Sql, keys: AuditKeys, log: Logger,
     async close() {
       closed = true;
       if (queue.length) schedule();
-      while (running || inflight.length) await (running ?? inflight[inflight.length - 1].settled);
+      while (running || inflight.length) await (running ?? inflight[inflight.length - 1]);
       releaseIfIdle();
     },
   };
