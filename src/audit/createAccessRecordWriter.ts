@@ -37,6 +37,12 @@ const INT4_MAX = 2147483647;
 /** A record as hashed: everything stored except `hash` itself. */
 export type AccessRecordHashed = Omit<AccessRecordRow, 'hash'>;
 
+/** The canonical text's version tags: the writer hashes format 2; format 1 is verified still. */
+export const RECORD_FORMAT_TAGS = { 1: 'hz-access-record/1', 2: 'hz-access-record/2' } as const;
+export type RecordFormat = keyof typeof RECORD_FORMAT_TAGS;
+/** The format the writer hashes records in. */
+export const CURRENT_RECORD_FORMAT: RecordFormat = 2;
+
 /**
  * The exact text the chain hash covers, shared by the writer and the verifier. Deterministic:
  * a JSON array (JSON's escaping keeps fields apart whatever they contain) of a version tag and
@@ -45,10 +51,17 @@ export type AccessRecordHashed = Omit<AccessRecordRow, 'hash'>;
  * their stored order; `masking` as `[key, rule]` pairs sorted by key (jsonb does not keep key
  * order). A value of an unexpected shape (only a tampered row has one) is kept as it is, so it
  * still changes the text and thus the hash.
+ *
+ * Format 2 (written since 2026-11-27) is format 1 with another tag and every character outside
+ * ASCII written as a JSON `\uXXXX` escape, which PostgreSQL's JSON parser turns back into the
+ * same text. V8 keeps a string with one character above U+00FF (a Chinese purpose text, say) in
+ * two bytes per character, and so did the whole text of a record and of its batch with it: a Q2
+ * record's ~12 KB of hashes then cost twice the memory and a conversion for every hash and every
+ * write. Format 1 records (written before) still verify (verifyAccessChain tries both).
  */
-export function canonicalRecordText(r: AccessRecordHashed): string {
-  return JSON.stringify([
-    'hz-access-record/1',
+export function canonicalRecordText(r: AccessRecordHashed, format: RecordFormat = CURRENT_RECORD_FORMAT): string {
+  const fields: unknown[] = [
+    RECORD_FORMAT_TAGS[format],
     String(r.seq),
     r.at.toISOString(),
     r.requestId,
@@ -70,7 +83,32 @@ export function canonicalRecordText(r: AccessRecordHashed): string {
     r.outcome,
     r.errorCodes,
     r.prevHash,
-  ]);
+  ];
+  if (format === 1) return JSON.stringify(fields);
+  // Element by element, so that only an element with a character outside ASCII is rebuilt (the
+  // rest, hashes above all, stay one-byte strings): equal to JSON.stringify(fields) with those
+  // characters escaped.
+  const parts = fields.map((v) => {
+    const json = JSON.stringify(v) ?? 'null';
+    return NON_ASCII.test(json) ? escapeNonAscii(json) : json;
+  });
+  return `[${parts.join(',')}]`;
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * `json` (JSON text) with every UTF-16 code unit above U+007F written as `\uXXXX` (a pair as two
+ * escapes, as JSON allows). Built character by character: slices of `json` would keep its two-byte
+ * representation, and with it that of the whole canonical text.
+ */
+function escapeNonAscii(json: string): string {
+  let out = '';
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    out += c < 0x80 ? String.fromCharCode(c) : `\\u${c.toString(16).padStart(4, '0')}`;
+  }
+  return out;
 }
 
 function canonicalMasking(m: unknown): unknown {

@@ -9,7 +9,7 @@
  */
 import type { Sql } from '../db/createSql';
 import type { AuditKeys } from './auditKeys';
-import { canonicalRecordText, GENESIS_HASH, type AccessRecordHashed } from './createAccessRecordWriter';
+import { canonicalRecordText, CURRENT_RECORD_FORMAT, GENESIS_HASH, type AccessRecordHashed, type RecordFormat } from './createAccessRecordWriter';
 
 export type ChainProblemKind = 'altered' | 'inserted' | 'deleted';
 
@@ -84,6 +84,18 @@ export async function verifyAccessChain(sql: Sql, keys: AuditKeys, opts: VerifyO
       }
     }
 
+    // Records are hashed in one canonical format or the other (createAccessRecordWriter.ts): the
+    // one the record before matched is tried first, so a chain costs one hash per record.
+    let format: RecordFormat = CURRENT_RECORD_FORMAT;
+    const matchesHash = (r: StoredRecord): boolean => {
+      const hashed = hashedFrom(r);
+      if (keys.chainHash(canonicalRecordText(hashed, format)) === r.hash) return true;
+      const other: RecordFormat = format === 2 ? 1 : 2;
+      if (keys.chainHash(canonicalRecordText(hashed, other)) !== r.hash) return false;
+      format = other;
+      return true;
+    };
+
     const it = records();
     let next = await it.next();
     let expected = 1n;
@@ -105,7 +117,7 @@ export async function verifyAccessChain(sql: Sql, keys: AuditKeys, opts: VerifyO
           const last = r.seq - 1n;
           return fail(expected, 'deleted', `record${last > expected ? `s ${expected} to ${last} are` : ` ${expected} is`} missing: record ${r.seq} follows record ${expected - 1n}`);
         }
-        const selfConsistent = r.at !== null && keys.chainHash(canonicalRecordText(hashedFrom(r))) === r.hash;
+        const selfConsistent = r.at !== null && matchesHash(r);
         const linked = r.prevHash === prevHash;
         if (!selfConsistent || !linked) {
           next = await it.next();

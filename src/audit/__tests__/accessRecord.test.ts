@@ -166,6 +166,74 @@ describe('canonicalRecordText', () => {
   });
 });
 
+describe('canonicalRecordText formats', () => {
+  const unicode = { ...record(1), subject: '王小明 😀', seq: 7n, prevHash: GENESIS_HASH };
+
+  it('format 2 (written now) is ASCII only and says exactly what format 1 says', () => {
+    const v1 = canonicalRecordText(unicode, 1);
+    const v2 = canonicalRecordText(unicode, 2);
+    expect(canonicalRecordText(unicode)).toBe(v2);
+    expect(v1).toContain('企业开办审批');
+    expect(v2).toMatch(/^[\x00-\x7f]*$/);
+    expect(v2).toContain('\\u4f01\\u4e1a'); // 企业
+    const [tag1, ...rest1] = JSON.parse(v1) as unknown[];
+    const [tag2, ...rest2] = JSON.parse(v2) as unknown[];
+    expect([tag1, tag2]).toEqual(['hz-access-record/1', 'hz-access-record/2']);
+    expect(rest2).toEqual(rest1);
+    expect(rest2[4]).toBe('王小明 😀');
+  });
+
+  it('an ASCII record differs between the formats only in its tag', () => {
+    const ascii = { ...unicode, subject: 'officer-1', purposeText: 'licensing check' };
+    expect(canonicalRecordText(ascii, 2)).toBe(canonicalRecordText(ascii, 1).replace('hz-access-record/1', 'hz-access-record/2'));
+  });
+});
+
+/**
+ * Records 1..n as the writer wrote them before format 2: hashed over their format-1 text, inserted
+ * directly (an upgraded database holds such a chain), with the head moved to the last.
+ */
+async function insertFormat1Chain(sql: Sql, n: number): Promise<void> {
+  let prevHash = GENESIS_HASH;
+  for (let i = 1; i <= n; i++) {
+    const r = { ...record(i), seq: BigInt(i), prevHash };
+    const hash = keys.chainHash(canonicalRecordText(r, 1));
+    await sql`
+      INSERT INTO access_record (seq, at, request_id, agency, subject, purpose_code, purpose_text, operation_type, operation_name,
+                                 operation_hash, grant_ids, datasets, fields_returned, fields_denied, masking, row_count,
+                                 row_key_hashes, subject_hashes, outcome, error_codes, prev_hash, hash)
+      VALUES (${i}, ${r.at.toISOString()}::timestamptz, ${r.requestId}, ${r.agency}, ${r.subject}, ${r.purposeCode}, ${r.purposeText}, ${r.operationType},
+              ${r.operationName}, ${r.operationHash}, ${r.grantIds}::integer[], ${r.datasets}::text[], ${r.fieldsReturned}::text[],
+              ${r.fieldsDenied}::text[], ${sql.json(r.masking)}, ${r.rowCount}, ${r.rowKeyHashes}::text[], ${r.subjectHashes}::text[],
+              ${r.outcome}::"AccessOutcome", ${r.errorCodes}::text[], ${prevHash}, ${hash})`;
+    prevHash = hash;
+  }
+  await sql`UPDATE access_chain_head SET seq = ${n}, hash = ${prevHash} WHERE id = 1`;
+}
+
+describe('a chain begun in format 1', () => {
+  it('verifies, and the writer extends it in format 2', () =>
+    withDb(async (db) => {
+      await insertFormat1Chain(db.sql, 12);
+      expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 12 });
+      const writer = createAccessRecordWriter(db.sql, keys, silent);
+      await Promise.all([20, 21, 22].map((i) => writer.append(record(i))));
+      await writer.close();
+      expect(await verifyAccessChain(db.sql, keys, { pageSize: 5 })).toEqual({ ok: true, checked: 15 });
+      // The new records were hashed over their format-2 text, which no longer matches format 1.
+      const [r13] = await db.sql<{ purpose_text: string | null }[]>`SELECT purpose_text FROM access_record WHERE seq = 13`;
+      expect(r13.purpose_text).toBe(record(20).purposeText);
+    }));
+
+  it('an edited format-1 record is found', () =>
+    withDb(async (db) => {
+      await insertFormat1Chain(db.sql, 12);
+      await db.sql`ALTER TABLE access_record DISABLE TRIGGER USER`;
+      await db.sql`UPDATE access_record SET purpose_text = purpose_text || '.' WHERE seq = 5`;
+      expect((await verifyAccessChain(db.sql, keys)).problem).toMatchObject({ seq: '5', kind: 'altered' });
+    }));
+});
+
 describe('createAccessRecordWriter', () => {
   it('writes 100 concurrent appends in one transaction as seq 1..100 of a valid chain', () =>
     withDb(async (db) => {
