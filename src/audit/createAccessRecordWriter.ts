@@ -52,12 +52,13 @@ export const CURRENT_RECORD_FORMAT: RecordFormat = 2;
  * order). A value of an unexpected shape (only a tampered row has one) is kept as it is, so it
  * still changes the text and thus the hash.
  *
- * Format 2 (written since 2026-11-27) is format 1 with another tag and every character outside
- * ASCII written as a JSON `\uXXXX` escape, which PostgreSQL's JSON parser turns back into the
- * same text. V8 keeps a string with one character above U+00FF (a Chinese purpose text, say) in
- * two bytes per character, and so did the whole text of a record and of its batch with it: a Q2
- * record's ~12 KB of hashes then cost twice the memory and a conversion for every hash and every
- * write. Format 1 records (written before) still verify (verifyAccessChain tries both).
+ * Format 2 (written since 2026-11-27) is format 1 with another tag and every UTF-16 code unit
+ * above U+007F written as a JSON `\uXXXX` escape, which PostgreSQL's JSON parser (in a UTF8
+ * database, as migrate requires) turns back into the same text. V8 keeps a string with one
+ * character above U+00FF (a Chinese purpose text, say) at two bytes per character, and so did the
+ * whole text of a record and of its batch with it: a Q2 record's ~12 KB of hashes then cost twice
+ * the memory and a conversion for every hash and every write. Format 1 records still verify,
+ * wherever they stand in the chain (verifyAccessChain tries both).
  */
 export function canonicalRecordText(r: AccessRecordHashed, format: RecordFormat = CURRENT_RECORD_FORMAT): string {
   const fields: unknown[] = [

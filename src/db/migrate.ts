@@ -47,12 +47,28 @@ CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
 const MIGRATION_LOCK = 7_204_519_311;
 
 /**
+ * The gateway needs a UTF8 database: catalogs and rows hold Chinese text, data hashes are taken
+ * over text's UTF-8 bytes (`textsend`), and access records travel with `\uXXXX` escapes that
+ * PostgreSQL decodes only into UTF8 (createAccessRecordWriter.ts, format 2). Any other encoding is
+ * refused before anything is written, with what to do instead.
+ */
+async function checkEncoding(sql: Sql): Promise<void> {
+  const [{ server_encoding: encoding }] = await sql<{ server_encoding: string }[]>`SHOW server_encoding`;
+  if (encoding !== 'UTF8') {
+    throw new Error(
+      `the database's encoding is ${encoding}; the gateway needs a UTF8 database (CREATE DATABASE … ENCODING 'UTF8' TEMPLATE template0)`,
+    );
+  }
+}
+
+/**
  * Applies pending migrations without Prisma's native engine, each in its own transaction,
  * recorded in `_prisma_migrations` so each runs once. Refuses to continue when an applied
  * migration's file changed (checksum) or an earlier attempt failed half-way.
  */
 export async function migrate(sql: Sql, files?: MigrationFile[]): Promise<MigrateResult> {
   const migrations = files ?? (await loadMigrationFiles());
+  await checkEncoding(sql);
   return sql.begin(async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`;
     await tx.unsafe(BOOKKEEPING);

@@ -220,9 +220,31 @@ describe('a chain begun in format 1', () => {
       await Promise.all([20, 21, 22].map((i) => writer.append(record(i))));
       await writer.close();
       expect(await verifyAccessChain(db.sql, keys, { pageSize: 5 })).toEqual({ ok: true, checked: 15 });
-      // The new records were hashed over their format-2 text, which no longer matches format 1.
-      const [r13] = await db.sql<{ purpose_text: string | null }[]>`SELECT purpose_text FROM access_record WHERE seq = 13`;
-      expect(r13.purpose_text).toBe(record(20).purposeText);
+      // The new records were hashed over their format-2 text (record 20 has a Chinese purpose
+      // text, so the two formats differ for it).
+      const stored = await db.sql<{ seq: string; prev_hash: string; hash: string }[]>`
+        SELECT seq::text AS seq, prev_hash, hash FROM access_record WHERE seq >= 13 ORDER BY seq`;
+      expect(stored.map((r) => r.seq)).toEqual(['13', '14', '15']);
+      stored.forEach((r, k) => {
+        const hashed = { ...record(20 + k), seq: BigInt(r.seq), prevHash: r.prev_hash };
+        expect(r.hash).toBe(keys.chainHash(canonicalRecordText(hashed, 2)));
+      });
+      expect(stored[0].hash).not.toBe(keys.chainHash(canonicalRecordText({ ...record(20), seq: 13n, prevHash: stored[0].prev_hash }, 1)));
+    }));
+
+  it('texts outside ASCII (emoji, U+2028, Latin-1, CJK) are stored as given and verify, on both ways of writing', () =>
+    withDb(async (db) => {
+      const texts = ['办理 😀 e\u0301 é ß \u2028 line\u2029', 'ÿ\u0080\u00a0 \uffff 𠀋 \\u4e2d "quoted"'];
+      const writer = createAccessRecordWriter(db.sql, keys, silent);
+      // The first batch goes the locking way (the head is not known yet), the second in one statement.
+      await writer.append(record(1, { purposeText: texts[0], subject: texts[1] }));
+      await writer.append(record(2, { purposeText: texts[1], subject: texts[0], masking: { 'ds#名称': 'NAME' } }));
+      await writer.close();
+      const rows = await db.sql<{ purpose_text: string; subject: string; masking: Record<string, string> }[]>`
+        SELECT purpose_text, subject, masking FROM access_record ORDER BY seq`;
+      expect(rows.map((r) => [r.purpose_text, r.subject])).toEqual([texts, [texts[1], texts[0]]]);
+      expect(rows[1].masking).toEqual({ 'ds#名称': 'NAME' });
+      expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 2 });
     }));
 
   it('an edited format-1 record is found', () =>

@@ -26,6 +26,20 @@ describe('migrations', () => {
     }
   });
 
+  it('refuses a database that is not UTF8, before writing anything', async () => {
+    const ascii = `hzgw_t${runId()}_ascii`;
+    await withAdmin((a) => a.unsafe(`CREATE DATABASE ${ascii} ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`));
+    const sql = createSql(urlFor(ascii), { max: 1 });
+    try {
+      await expect(migrate(sql)).rejects.toThrow("the database's encoding is SQL_ASCII; the gateway needs a UTF8 database");
+      const [{ n }] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_tables WHERE tablename = '_prisma_migrations'`;
+      expect(n).toBe(0);
+    } finally {
+      await sql.end();
+      await withAdmin((a) => a.unsafe(`DROP DATABASE IF EXISTS ${ascii} WITH (FORCE)`));
+    }
+  });
+
   it('refuses to run when an applied migration file was edited', async () => {
     const db = await createTestDatabase();
     try {
