@@ -527,15 +527,21 @@ describe('createAccessRecordWriter', () => {
         // Two halves of a surrogate pair in neighbouring elements are two lone surrogates.
         writer.append(record(8, { subjectHashes: ['a\uD800', '\uDC00b'] })),
         writer.append(record(9, { rowKeyHashes: ['ok', 7 as never] })),
+        writer.append(record(10, { datasets: ['3.44.13.002/00000001', 'x\0'] })),
+        // A pair within one element is a character like any other.
+        writer.append(record(11, { errorCodes: ['E 😀'] })),
       ]);
-      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'rejected', 'rejected', 'rejected', 'fulfilled', 'rejected', 'rejected', 'rejected']);
+      expect(results.map((r) => r.status)).toEqual([
+        'fulfilled', 'rejected', 'rejected', 'rejected', 'rejected', 'rejected', 'fulfilled', 'rejected', 'rejected', 'rejected', 'rejected', 'fulfilled',
+      ]);
+      expect((results[10] as PromiseRejectedResult).reason.message).toMatch(/datasets must be an array of strings without NUL/);
       expect((results[7] as PromiseRejectedResult).reason.message).toMatch(/fieldsReturned must be an array of strings/);
       expect((results[8] as PromiseRejectedResult).reason.message).toMatch(/subjectHashes must be an array of strings/);
       expect((results[9] as PromiseRejectedResult).reason.message).toMatch(/rowKeyHashes must be an array of strings/);
       expect((results[1] as PromiseRejectedResult).reason.message).toMatch(/invalid access record: purposeText/);
       expect((results[3] as PromiseRejectedResult).reason.message).toMatch(/rowCount/);
-      expect(await storedSeqs(db.sql)).toEqual(['1', '2']);
-      expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 2 });
+      expect(await storedSeqs(db.sql)).toEqual(['1', '2', '3']);
+      expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 3 });
     }));
 
   it('rejects every record of a failed transaction, logs it, and leaves the chain whole', () =>
