@@ -283,8 +283,7 @@ function hashesAsJson(hexExpr: string): string {
 
 /** Takes a row's data hashes (auditHashes) into the request's access record. */
 export function noteAuditHashes(audit: AccessAudit, hashes: string): void {
-  // A row with no subject hash of its own (a licence) is its key's hash: kept as it is, not copied.
-  audit.rowKeyHashes.push(hashes.length === HASH_HEX ? hashes : hashes.slice(0, HASH_HEX));
+  audit.rowKeyHashes.push(hashes.slice(0, HASH_HEX));
   for (let i = HASH_HEX; i < hashes.length; i += HASH_HEX) audit.subjectHashes.add(hashes.slice(i, i + HASH_HEX));
 }
 
