@@ -1,5 +1,6 @@
 import { createTestDatabase, withAdmin, type TestDatabase } from '../src/__testUtils__/testDatabase';
 import { startTestGateway, type TestGateway } from '../src/__testUtils__/testGateway';
+import { createTestIssuer, type TestIssuer } from '../src/__testUtils__/testTokens';
 
 let db: TestDatabase & { drop(): Promise<void> };
 let gw: TestGateway;
@@ -38,10 +39,15 @@ it('is ready with the database up, 503 while it is unreachable, ready again afte
 
 describe('production mode', () => {
   let prod: TestGateway;
+  let issuer: TestIssuer;
   beforeAll(async () => {
-    prod = await startTestGateway(db.url, { GATEWAY_MODE: 'production', CATALOG_LOAD_ON_START: 'false' });
+    issuer = await createTestIssuer();
+    prod = await startTestGateway(db.url, { GATEWAY_MODE: 'production', CATALOG_LOAD_ON_START: 'false', AUTH_PUBLIC_KEYS_DIR: issuer.keysDir });
   });
-  afterAll(() => prod?.stop());
+  afterAll(async () => {
+    await prod?.stop();
+    await issuer?.cleanup();
+  });
 
   it('refuses anonymous data requests with 401 UNAUTHENTICATED and ignores development identity headers', async () => {
     const r = await prod.graphql(`{ enterprises(first: 1) { nodes { uscc } } }`, undefined, { 'x-dev-agency': 'HZ-SCJGJ' });

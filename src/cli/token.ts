@@ -11,10 +11,12 @@ import { ROLES } from '../auth/Principal';
 import { loadConfig } from '../config/loadConfig';
 
 async function main(): Promise<void> {
-  const config = loadConfig(fileConfig, process.env);
-  if (config.mode !== 'development') {
-    throw new Error(`npm run token works only in development mode (mode is "${config.mode}"); get production tokens from the identity provider`);
+  // The mode first: a production configuration is refused for what it is, whatever else it lacks.
+  const mode = process.env.GATEWAY_MODE || fileConfig.mode || 'development';
+  if (mode !== 'development') {
+    throw new Error(`npm run token works only in development mode (mode is "${mode}"); get production tokens from the identity provider`);
   }
+  const config = loadConfig(fileConfig, process.env);
   const { values } = parseArgs({
     options: {
       agency: { type: 'string' },

@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/GatewayConfig';
+import { createQueryGate } from '../db/queryGate';
 import { formatProblem } from '../catalog/Catalog';
 import { hashSources, publishSdlCatalog } from '../catalog/catalogStore';
 import { loadCatalogFiles } from '../catalog/loadCatalogFiles';
@@ -108,6 +109,8 @@ export async function startGateway(config: GatewayConfig, log: Logger, options: 
     const base = { config, sql, prisma, log };
     if (config.catalog.loadOnStart) await loadSdlCatalog(base);
 
+    // One gate for the process, whatever catalog version a statement was compiled for.
+    const gate = createQueryGate(config.database.queryConcurrency ?? config.database.poolSize);
     const catalog = await createCatalogRuntime({
       sql,
       prisma,
@@ -117,7 +120,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, options: 
         buildGatewaySchema(c, {
           defaultPageSize: config.limits.defaultPageSize,
           maxPageSize: config.limits.maxPageSize,
-          source: createSqlRowSource(sql, c, config.limits.maxPageSize, { audit: config.access.enforce }),
+          source: createSqlRowSource(sql, c, config.limits.maxPageSize, { audit: config.access.enforce, gate }),
           permissions: config.access.enforce,
         }),
     });

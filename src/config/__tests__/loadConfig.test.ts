@@ -35,6 +35,23 @@ describe('loadConfig', () => {
     }
   });
 
+  it('refuses production mode without a key source, naming both ways to give one', () => {
+    const env = { GATEWAY_MODE: 'production', AUDIT_HASH_KEY: 'a'.repeat(64), HOST: '0.0.0.0' };
+    expect(() => loadConfig(fileConfig, env)).toThrow(/auth \(.*\): production mode needs keys to verify tokens with: set auth.jwksUrl \(AUTH_JWKS_URL\) or auth.publicKeysDir \(AUTH_PUBLIC_KEYS_DIR\)/);
+    expect(loadConfig(fileConfig, { ...env, AUTH_PUBLIC_KEYS_DIR: '/etc/hzgw/keys' }).auth.publicKeysDir).toBe('/etc/hzgw/keys');
+    expect(loadConfig(fileConfig, { ...env, AUTH_JWKS_URL: 'https://idp.example/jwks.json' }).auth.jwksUrl).toBe('https://idp.example/jwks.json');
+  });
+
+  it('takes the query concurrency from the file or DATABASE_QUERY_CONCURRENCY, at most the pool size', () => {
+    expect(loadConfig(fileConfig, {}).database.queryConcurrency).toBe(4);
+    expect(loadConfig({}, {}).database.queryConcurrency).toBeUndefined();
+    expect(loadConfig(fileConfig, { DATABASE_QUERY_CONCURRENCY: '8' }).database.queryConcurrency).toBe(8);
+    expect(() => loadConfig(fileConfig, { DATABASE_QUERY_CONCURRENCY: '11' })).toThrow(
+      /database.queryConcurrency \(.*\): must not exceed database.poolSize \(10\)/,
+    );
+    expect(() => loadConfig(fileConfig, { DATABASE_QUERY_CONCURRENCY: '0' })).toThrow(/database.queryConcurrency \(from DATABASE_QUERY_CONCURRENCY="0"\)/);
+  });
+
   it('rejects a default page size larger than the maximum', () => {
     expect(() => loadConfig({ limits: { defaultPageSize: 500, maxPageSize: 50 } }, {})).toThrow(
       'limits.defaultPageSize (gateway.config.ts): must not exceed limits.maxPageSize (50)',
