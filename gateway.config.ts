@@ -11,9 +11,9 @@ const config: GatewayConfigInput = {
   database: {
     // url: 'postgresql://user@host:5432/hz_gateway',  // unset → embedded PostgreSQL
     poolSize: 10,
-    // Dataset statements run at once; the rest wait their turn. About twice the database
-    // server's cores: 4 suits the 2-core machines this is developed and benchmarked on.
-    queryConcurrency: 4,
+    // GraphQL's dataset reads get a pool of their own: about twice the database server's cores
+    // (4 suits the 2-core machines this is developed and benchmarked on).
+    readPoolSize: 4,
     embedded: { dataDir: '.data/pg', port: 54329 },
   },
   catalog: { dir: 'schema', loadOnStart: true },

@@ -3,11 +3,13 @@
  * HTTP 401 UNAUTHENTICATED with a reason, and nothing runs.
  */
 import { execFileSync } from 'node:child_process';
-import { createHmac } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHmac, createPublicKey } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { createTestDatabase, type TestDatabase } from '../src/__testUtils__/testDatabase';
 import { TEST_AUDIT_KEY, startTestGateway, type TestGateway } from '../src/__testUtils__/testGateway';
 
@@ -128,5 +130,68 @@ describe('development key and npm run token', () => {
     const devToken = token({ GATEWAY_MODE: 'development' });
     const r = await call(prod, `Bearer ${devToken}`);
     expect(r.status).toBe(401);
+  });
+});
+
+describe('keys from the identity provider (auth.jwksUrl)', () => {
+  let jwks: Server;
+  let jwksUrl: string;
+  let answer: 'keys' | 'error' = 'keys';
+  let viaJwks: TestGateway | undefined;
+  let idpDown: TestGateway | undefined;
+  beforeAll(async () => {
+    // The same key as the local folder's: the gateways here trust it through the URL only.
+    const pub = await exportJWK(createPublicKey(publicPem));
+    jwks = createServer((_req, res) => {
+      if (answer === 'error') {
+        res.writeHead(500, { 'content-type': 'text/plain' }).end('identity provider unavailable');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [{ ...pub, kid: 'ci-key', alg: 'RS256' }] }));
+    });
+    await new Promise<void>((r) => jwks.listen(0, '127.0.0.1', r));
+    jwksUrl = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`;
+    viaJwks = await startTestGateway(db.url, { GATEWAY_MODE: 'production', AUTH_JWKS_URL: jwksUrl, CATALOG_LOAD_ON_START: 'false' });
+  });
+  afterAll(async () => {
+    await viaJwks?.stop();
+    await idpDown?.stop();
+    await new Promise((r) => jwks?.close(r));
+  });
+
+  it('accepts a token signed by a key of the set, and refuses one signed by another key with 401', async () => {
+    const ok = await call(viaJwks!, `Bearer ${await sign({})}`);
+    expect(ok.status).toBe(200);
+    expect(ok.body.data!.departments.length).toBeGreaterThan(3);
+    const stranger = (await generateKeyPair('RS256')).privateKey;
+    const bad = await call(viaJwks!, `Bearer ${await sign({}, { key: stranger })}`);
+    expect(bad.status).toBe(401);
+    expect(bad.body.errors![0].extensions!.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('answers 503 SERVICE_UNAVAILABLE, not 401, while the key set cannot be read (HTTP error, nothing listening)', async () => {
+    answer = 'error';
+    try {
+      idpDown = await startTestGateway(db.url, { GATEWAY_MODE: 'production', AUTH_JWKS_URL: jwksUrl, CATALOG_LOAD_ON_START: 'false' });
+      const r = await call(idpDown, `Bearer ${await sign({})}`);
+      expect(r.status).toBe(503);
+      expect(r.body.data).toBeUndefined();
+      expect(r.body.errors![0].extensions!.code).toBe('SERVICE_UNAVAILABLE');
+      expect(r.body.errors![0].message).toMatch(/identity provider's key set \(auth.jwksUrl\) cannot be read .*try again later/);
+    } finally {
+      answer = 'keys';
+    }
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const deadUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/jwks.json`;
+    await new Promise((r) => closed.close(r));
+    const nobody = await startTestGateway(db.url, { GATEWAY_MODE: 'production', AUTH_JWKS_URL: deadUrl, CATALOG_LOAD_ON_START: 'false' });
+    try {
+      const r = await call(nobody, `Bearer ${await sign({})}`);
+      expect(r.status).toBe(503);
+      expect(r.body.errors![0].extensions!.code).toBe('SERVICE_UNAVAILABLE');
+    } finally {
+      await nobody.stop();
+    }
   });
 });

@@ -111,6 +111,40 @@ describe('a dataset without a grant', () => {
   });
 });
 
+describe('the declared purpose', () => {
+  const post = async (headers: Record<string, string>) => {
+    const res = await fetch(a.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query: LOOKUP, variables: { k: row(1).uscc } }) });
+    return { status: res.status, body: (await res.json()) as { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] } };
+  };
+  const bearer = async (purpose?: string) => `Bearer ${await issuer.token('HZ-SCJGJ', ['consumer'], purpose ? { purpose } : {})}`;
+
+  it('of a token with a purpose claim is that purpose only: another X-Purpose is refused with 403 before anything runs', async () => {
+    const r = await post({ authorization: await bearer('registry-maintenance'), 'x-purpose': 'marketing' });
+    expect(r.status).toBe(403);
+    expect(r.body.data).toBeUndefined();
+    expect(r.body.errors![0].extensions!.code).toBe('FORBIDDEN');
+    expect(r.body.errors![0].message).toMatch(/issued for purpose "registry-maintenance" and cannot be used for purpose "marketing"/);
+    expect(statements.filter((q) => q.includes('"ds"."enterprise"'))).toEqual([]);
+    // The same purpose in the header, or none, is the claim's.
+    for (const h of [{ 'x-purpose': 'registry-maintenance' }, {}] as Record<string, string>[]) {
+      const ok = await post({ authorization: await bearer('registry-maintenance'), ...h });
+      expect(ok.status).toBe(200);
+      expect(ok.body.errors).toBeUndefined();
+    }
+  });
+
+  it.each([
+    ['%E6%A0', /X-Purpose-Text must be percent-encoded UTF-8/],
+    ['%00', /X-Purpose-Text must not contain control characters/],
+  ])('refuses X-Purpose-Text %s with 400 BAD_USER_INPUT instead of failing to record it', async (text, message) => {
+    const r = await post({ authorization: await bearer(), 'x-purpose': 'registry-maintenance', 'x-purpose-text': text });
+    expect(r.status).toBe(400);
+    expect(r.body.errors![0].extensions!.code).toBe('BAD_USER_INPUT');
+    expect(r.body.errors![0].message).toMatch(message);
+    expect(statements.filter((q) => q.includes('"ds"."enterprise"'))).toEqual([]);
+  });
+});
+
 describe('UNCONDITIONAL fields (R8)', () => {
   let grantId: number;
 
@@ -332,6 +366,24 @@ describe('CONDITIONAL fields (R9) issued by the source department', () => {
     expect(again.body).toEqual({ data: { enterprise: { name: row(5).name } } });
     const [{ action }] = await db.sql`SELECT action FROM grant_event WHERE grant_id = ${soon.id} ORDER BY id DESC LIMIT 1`;
     expect(action).toBe('RENEWED');
+  });
+});
+
+describe('listing grants', () => {
+  const LIST = `query($p: String) { grants(purposeCode: $p) { id agency datasetCode } }`;
+  it('shows a grant to its holder, its source department and the data authority with the authority role, and to no one else', async () => {
+    const { id } = await issue({ agency: 'HZ-HC-ZSJ', datasetCode: ENTERPRISE, fields: ['name'], purposeCode: 'list-check', purposeText: '列表可见范围' });
+    const sees = async (agency: string, roles: string[]) => {
+      const r = await as<{ grants: { id: number }[] }>(a, agency, roles, undefined, LIST, { p: 'list-check' });
+      expect(r.body.errors).toBeUndefined();
+      return r.body.data!.grants.some((g) => g.id === id);
+    };
+    expect(await sees('HZ-HC-ZSJ', ['consumer'])).toBe(true);
+    expect(await sees('HZ-SCJGJ', ['source_approver'])).toBe(true);
+    expect(await sees('HZ-ZSJ', ['authority'])).toBe(true);
+    // The authority's department without the authority role, and an unrelated department.
+    expect(await sees('HZ-ZSJ', ['consumer'])).toBe(false);
+    expect(await sees('HZ-RSJ', ['consumer'])).toBe(false);
   });
 });
 

@@ -430,11 +430,17 @@ export interface GrantQuery {
 
 /**
  * Grants visible to the actor: its own (as grantee), those on its datasets (as source
- * department), or all (data authority).
+ * department), or all (a person of the data authority with the authority role: a consumer of
+ * the authority's own department sees only what any department sees).
  */
-export async function listGrants(deps: Pick<GrantDeps, 'prisma'>, catalog: Catalog, actor: GrantActor, q: GrantQuery): Promise<GrantRecord[]> {
+export async function listGrants(
+  deps: Pick<GrantDeps, 'prisma'>,
+  catalog: Catalog,
+  actor: GrantActor & { roles: readonly string[] },
+  q: GrantQuery,
+): Promise<GrantRecord[]> {
   const where: PrismaNamespace.GrantWhereInput = {};
-  if (!isAuthority(catalog, actor.agency)) where.OR = [{ agency: { code: actor.agency } }, { dataset: { department: { code: actor.agency } } }];
+  if (!(isAuthority(catalog, actor.agency) && actor.roles.includes('authority'))) where.OR = [{ agency: { code: actor.agency } }, { dataset: { department: { code: actor.agency } } }];
   if (q.agency) where.agency = { code: q.agency };
   if (q.datasetCode) where.dataset = { code: q.datasetCode };
   if (q.purposeCode) where.purposeCode = q.purposeCode;

@@ -17,7 +17,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import type { GatewayConfig } from '../config/GatewayConfig';
-import { UnauthenticatedError } from '../errors';
+import { GatewayError, GatewayErrorCode, UnauthenticatedError } from '../errors';
 import { loadOrCreateDevKey } from './devKey';
 import { ROLES, type Principal, type Role } from './Principal';
 
@@ -58,6 +58,9 @@ async function guessAlg(pem: string): Promise<string | null> {
   return null;
 }
 
+/** The remote key set could not be had: the gateway's trouble, not the token's. */
+class KeySetUnavailable extends Error {}
+
 /** jose error codes → reasons for the 401 answer. */
 function reasonOf(err: unknown): string {
   const e = err as { code?: string; claim?: string; message?: string };
@@ -76,9 +79,6 @@ function reasonOf(err: unknown): string {
       if (e.claim === 'iss') return 'token issuer is not trusted';
       if (e.claim === 'nbf') return 'token is not valid yet';
       return `token claim ${e.claim ?? ''} is invalid`.trim();
-    case 'ERR_JWKS_TIMEOUT':
-    case 'ERR_JWKS_INVALID':
-      return 'the key set of the identity provider cannot be read';
     default:
       return 'malformed token';
   }
@@ -101,7 +101,17 @@ export async function createTokenVerifier(
         if (!remoteSet) throw err;
       }
     }
-    if (remoteSet) return remoteSet(header, token);
+    if (remoteSet) {
+      try {
+        return await remoteSet(header, token);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code === 'ERR_JWKS_NO_MATCHING_KEY' || code === 'ERR_JWKS_MULTIPLE_MATCHING_KEYS') throw err;
+        // Not the token's fault: the key set could not be fetched (network, HTTP status,
+        // timeout) or is not a JWK set.
+        throw new KeySetUnavailable(code === 'ERR_JWKS_TIMEOUT' ? 'timed out' : code === 'ERR_JWKS_INVALID' ? 'not a valid JWK set' : (err as Error).message, { cause: err });
+      }
+    }
     throw Object.assign(new Error('no keys configured'), { code: 'ERR_JWKS_NO_MATCHING_KEY' });
   };
   // Verified tokens, so a client sending the same token on every request pays for one
@@ -135,6 +145,14 @@ export async function createTokenVerifier(
           requiredClaims: ['exp', 'sub'],
         }));
       } catch (err) {
+        if (err instanceof KeySetUnavailable) {
+          // 503, not 401: the caller's token may be fine, and a retry later may succeed.
+          throw new GatewayError(
+            `the identity provider's key set (auth.jwksUrl) cannot be read (${err.message}), so no token can be verified now; try again later`,
+            GatewayErrorCode.SERVICE_UNAVAILABLE,
+            { status: 503 },
+          );
+        }
         throw new UnauthenticatedError(reasonOf(err));
       }
       const agency = payload.agency;

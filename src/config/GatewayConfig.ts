@@ -36,11 +36,11 @@ export const gatewayConfigSchema = z
           .optional(),
         poolSize: z.number().int().min(1).max(200).default(10),
         /**
-         * Most dataset statements (GraphQL reads) this process runs at once; the rest wait in
-         * order, without a connection. Unset: as many as the pool has connections. About twice
-         * the database server's cores is a good value (src/db/queryGate.ts).
+         * Connections of a pool of their own for GraphQL's dataset statements (reads); unset:
+         * they share the main pool. About twice the database server's cores: PostgreSQL runs
+         * CPU-bound statements no faster for having more at once than it has cores.
          */
-        queryConcurrency: z.number().int().min(1).max(200).optional(),
+        readPoolSize: z.number().int().min(1).max(200).optional(),
         embedded: z
           .object({
             /** Data folder of the embedded server; git-ignored, survives restarts. */
@@ -219,13 +219,6 @@ export const gatewayConfigSchema = z
         message: 'required in production mode (set AUDIT_HASH_KEY to 32+ random bytes, base64)',
       });
     }
-    if (c.database.queryConcurrency !== undefined && c.database.queryConcurrency > c.database.poolSize) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['database', 'queryConcurrency'],
-        message: `must not exceed database.poolSize (${c.database.poolSize}): a statement past the pool's connections would wait for one anyway`,
-      });
-    }
     if (c.mode === 'production' && !c.auth.jwksUrl && !c.auth.publicKeysDir) {
       ctx.addIssue({
         code: 'custom',
@@ -273,7 +266,7 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; key: string; parse: Par
   { env: 'SHUTDOWN_GRACE_MS', key: 'server.shutdownGraceMs', parse: 'int' },
   { env: 'DATABASE_URL', key: 'database.url', parse: 'string' },
   { env: 'DATABASE_POOL_SIZE', key: 'database.poolSize', parse: 'int' },
-  { env: 'DATABASE_QUERY_CONCURRENCY', key: 'database.queryConcurrency', parse: 'int' },
+  { env: 'DATABASE_READ_POOL_SIZE', key: 'database.readPoolSize', parse: 'int' },
   { env: 'EMBEDDED_PG_DIR', key: 'database.embedded.dataDir', parse: 'string' },
   { env: 'EMBEDDED_PG_PORT', key: 'database.embedded.port', parse: 'int' },
   { env: 'CATALOG_DIR', key: 'catalog.dir', parse: 'string' },

@@ -12,7 +12,6 @@ import { AUDIT_PROP, compileList, compileLookup, noteAuditHashes, REF_PREFIX, ty
 import { applyFieldDecisions, decidedFields, type DecidedField } from './permissions';
 import { collectFields } from './selection';
 import { VERIFICATION_FLAG } from './verificationFlag';
-import type { QueryGate } from '../db/queryGate';
 
 function usesVariable(v: ValueNode): boolean {
   if (v.kind === Kind.VARIABLE) return true;
@@ -110,13 +109,7 @@ interface CachedLookup {
  * allows is selected; masking is applied to the parsed answer, and every row's keyed hashes
  * go to the request's access record.
  */
-export function createSqlRowSource(
-  sql: Sql,
-  catalog: Catalog,
-  maxNestedRows: number,
-  opts: { audit?: boolean; gate?: QueryGate } = {},
-): DatasetRowSource {
-  const gate: QueryGate = opts.gate ?? ((run) => Promise.resolve(run()));
+export function createSqlRowSource(sql: Sql, catalog: Catalog, maxNestedRows: number, opts: { audit?: boolean } = {}): DatasetRowSource {
   // The access path: rows are noted for the access record, and (the schema being served under
   // graphql-shield, permissions.ts, exactly then) shield's decisions are applied to every row.
   const audit = opts.audit ?? true;
@@ -163,7 +156,7 @@ export function createSqlRowSource(
         if (cached) ctx.audit.notePlan((cached.notes ??= AccessAudit.planNotes((a) => collectPlan(a, plan))));
         else collectPlan(ctx.audit, plan);
       }
-      const rows = await gate(() => sql.unsafe<{ d: string }[]>(text, values as never[], { prepare: true }));
+      const rows = await sql.unsafe<{ d: string }[]>(text, values as never[], { prepare: true });
       if (!rows.length) return null;
       const row = JSON.parse(rows[0].d) as Record<string, unknown>;
       finishRow(plan, row, ctx, audit);
@@ -176,7 +169,7 @@ export function createSqlRowSource(
       const sel = connectionSelection(cc, info);
       const stmt = compileList(cc, ds, args, sel);
       if (audit) collectPlan(ctx.audit, stmt.plan);
-      const [row] = await gate(() => sql.unsafe<{ d: string; total?: number }[]>(stmt.text, stmt.values as never[], { prepare: true }));
+      const [row] = await sql.unsafe<{ d: string; total?: number }[]>(stmt.text, stmt.values as never[], { prepare: true });
       const nodes = JSON.parse(row.d) as Record<string, unknown>[];
       const hasNextPage = nodes.length > args.first;
       if (hasNextPage) nodes.length = args.first;

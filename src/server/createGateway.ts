@@ -76,19 +76,42 @@ async function authenticate(req: IncomingMessage, services: GatewayServices): Pr
 }
 
 /** The declared purpose of use (R7): `X-Purpose: <code>` and optional `X-Purpose-Text` (URI-encoded). */
-function purposeFrom(req: IncomingMessage): Purpose | null {
-  const code = header(req, 'x-purpose');
-  if (!code) return null;
-  let text: string | undefined;
-  const raw = header(req, 'x-purpose-text');
-  if (raw) {
-    try {
-      text = decodeURIComponent(raw);
-    } catch {
-      text = raw;
-    }
+// Control characters (NUL above all: PostgreSQL text cannot hold it) have no place in a purpose.
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+function badPurpose(message: string): GatewayError {
+  return new GatewayError(message, GatewayErrorCode.BAD_USER_INPUT, { status: 400 });
+}
+
+/**
+ * The purpose a request declares: X-Purpose (its code) and X-Purpose-Text (percent-encoded
+ * UTF-8), or else the token's `purpose` claim. A token issued for one purpose serves that
+ * purpose only: an X-Purpose naming another is refused (403), as are purposes that could not be
+ * recorded as given (400).
+ */
+function purposeFrom(req: IncomingMessage, claim: string | undefined): Purpose | null {
+  const raw = header(req, 'x-purpose');
+  const code = raw?.trim();
+  if (!code) return claim ? { code: claim } : null;
+  if (CONTROL.test(code)) throw badPurpose('X-Purpose must not contain control characters');
+  if (claim !== undefined && code !== claim) {
+    throw new GatewayError(
+      `this token was issued for purpose "${claim}" and cannot be used for purpose "${code}" (X-Purpose); ask the identity provider for a token for that purpose, or leave X-Purpose out`,
+      GatewayErrorCode.FORBIDDEN,
+      { status: 403 },
+    );
   }
-  return { code: code.trim(), text };
+  let text: string | undefined;
+  const rawText = header(req, 'x-purpose-text');
+  if (rawText) {
+    try {
+      text = decodeURIComponent(rawText);
+    } catch {
+      throw badPurpose('X-Purpose-Text must be percent-encoded UTF-8 (encodeURIComponent), e.g. %E6%A0%B8%E9%AA%8C for 核验');
+    }
+    if (CONTROL.test(text)) throw badPurpose('X-Purpose-Text must not contain control characters');
+  }
+  return { code, text };
 }
 
 /** HTTP status of a request-level GatewayError on a non-GraphQL answer. */
@@ -200,7 +223,7 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
     reqLog: () => Logger,
     principal: (Principal & { purposeClaim?: string }) | null,
   ): RequestContext => {
-    const purpose = purposeFrom(req) ?? (principal?.purposeClaim ? { code: principal.purposeClaim } : null);
+    const purpose = purposeFrom(req, principal?.purposeClaim);
     const loadView = (): Promise<AccessView> =>
       !config.access.enforce
         ? Promise.resolve(unrestricted)

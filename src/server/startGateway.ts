@@ -6,7 +6,6 @@
  */
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/GatewayConfig';
-import { createQueryGate } from '../db/queryGate';
 import { formatProblem } from '../catalog/Catalog';
 import { hashSources, publishSdlCatalog } from '../catalog/catalogStore';
 import { loadCatalogFiles } from '../catalog/loadCatalogFiles';
@@ -109,8 +108,13 @@ export async function startGateway(config: GatewayConfig, log: Logger, options: 
     const base = { config, sql, prisma, log };
     if (config.catalog.loadOnStart) await loadSdlCatalog(base);
 
-    // One gate for the process, whatever catalog version a statement was compiled for.
-    const gate = createQueryGate(config.database.queryConcurrency ?? config.database.poolSize);
+    // GraphQL's dataset statements: on their own pool when database.readPoolSize is set (about
+    // twice the database server's cores; postgres.js pipelines further statements on busy
+    // connections), else on the main pool. bench/README.md, "A pool of its own for the reads".
+    const readSql = config.database.readPoolSize
+      ? createSql(db.url, { max: config.database.readPoolSize, onQuery: options.onQuery, applicationName: 'hz-share-gateway reads' })
+      : sql;
+    if (readSql !== sql) stops.push(() => readSql.end({ timeout: 5 }));
     const catalog = await createCatalogRuntime({
       sql,
       prisma,
@@ -120,7 +124,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, options: 
         buildGatewaySchema(c, {
           defaultPageSize: config.limits.defaultPageSize,
           maxPageSize: config.limits.maxPageSize,
-          source: createSqlRowSource(sql, c, config.limits.maxPageSize, { audit: config.access.enforce, gate }),
+          source: createSqlRowSource(readSql, c, config.limits.maxPageSize, { audit: config.access.enforce }),
           permissions: config.access.enforce,
         }),
     });

@@ -42,14 +42,11 @@ describe('loadConfig', () => {
     expect(loadConfig(fileConfig, { ...env, AUTH_JWKS_URL: 'https://idp.example/jwks.json' }).auth.jwksUrl).toBe('https://idp.example/jwks.json');
   });
 
-  it('takes the query concurrency from the file or DATABASE_QUERY_CONCURRENCY, at most the pool size', () => {
-    expect(loadConfig(fileConfig, {}).database.queryConcurrency).toBe(4);
-    expect(loadConfig({}, {}).database.queryConcurrency).toBeUndefined();
-    expect(loadConfig(fileConfig, { DATABASE_QUERY_CONCURRENCY: '8' }).database.queryConcurrency).toBe(8);
-    expect(() => loadConfig(fileConfig, { DATABASE_QUERY_CONCURRENCY: '11' })).toThrow(
-      /database.queryConcurrency \(.*\): must not exceed database.poolSize \(10\)/,
-    );
-    expect(() => loadConfig(fileConfig, { DATABASE_QUERY_CONCURRENCY: '0' })).toThrow(/database.queryConcurrency \(from DATABASE_QUERY_CONCURRENCY="0"\)/);
+  it('takes the read pool size from the file or DATABASE_READ_POOL_SIZE', () => {
+    expect(loadConfig(fileConfig, {}).database.readPoolSize).toBe(4);
+    expect(loadConfig({}, {}).database.readPoolSize).toBeUndefined();
+    expect(loadConfig(fileConfig, { DATABASE_READ_POOL_SIZE: '8' }).database.readPoolSize).toBe(8);
+    expect(() => loadConfig(fileConfig, { DATABASE_READ_POOL_SIZE: '0' })).toThrow(/database.readPoolSize \(from DATABASE_READ_POOL_SIZE="0"\)/);
   });
 
   it('rejects a default page size larger than the maximum', () => {

@@ -74,7 +74,7 @@ export class GrantNarrowInput {
 @Resolver()
 export class GrantResolver {
   @Query(() => [GrantInfo], {
-    description: 'Grants you hold, and grants on your department’s datasets (the data authority sees all). Revoked ones only when asked.',
+    description: 'Grants you hold, and grants on your department’s datasets (the data authority, with the authority role, sees all). Revoked ones only when asked.',
   })
   async grants(
     @Ctx() ctx: RequestContext,
@@ -84,7 +84,7 @@ export class GrantResolver {
     @Arg('includeRevoked', () => Boolean, { nullable: true }) includeRevoked?: boolean | null,
   ): Promise<GrantInfo[]> {
     const actor = actorOf(ctx, undefined, 'listing grants');
-    return listGrants(ctx.services, catalogOf(ctx), actor, { datasetCode, agency, purposeCode, includeRevoked: !!includeRevoked });
+    return listGrants(ctx.services, catalogOf(ctx), { ...actor, roles: ctx.principal!.roles }, { datasetCode, agency, purposeCode, includeRevoked: !!includeRevoked });
   }
 
   @Mutation(() => GrantInfo, { description: 'Applies for UNCONDITIONAL fields of a dataset for a declared purpose: granted at once (R8). Needs the consumer role.' })

@@ -1,9 +1,10 @@
 /**
- * `database.queryConcurrency` (DATABASE_QUERY_CONCURRENCY): no more dataset statements run at
- * once than configured; the next waits its turn and then runs. Made visible with a real lock:
- * while another session holds ds.enterprise locked, a query on enterprises waits inside
- * PostgreSQL, holding the only slot, so a query on another dataset must not reach PostgreSQL
- * until the lock is gone.
+ * `database.readPoolSize` (DATABASE_READ_POOL_SIZE): GraphQL's dataset statements run on a pool
+ * of their own, of that many connections, named `hz-share-gateway reads` in pg_stat_activity.
+ * Made visible with a real lock: while another session holds ds.enterprise locked, a query on
+ * enterprises waits inside PostgreSQL on the pool's only connection, so a query on another
+ * dataset waits behind it (queued on that connection) and does not start until the lock is gone,
+ * while the rest of the gateway (its main pool) goes on answering.
  */
 import { createTestDatabase, withAdmin, type TestDatabase } from '../src/__testUtils__/testDatabase';
 import { asAgency, startTestGateway, type TestGateway } from '../src/__testUtils__/testGateway';
@@ -16,7 +17,7 @@ let gw: TestGateway;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  gw = await startTestGateway(db.url, { DATABASE_QUERY_CONCURRENCY: '1', DEMO_LOAD: 'false' });
+  gw = await startTestGateway(db.url, { DATABASE_READ_POOL_SIZE: '1', DEMO_LOAD: 'false' });
 });
 
 afterAll(async () => {
@@ -25,9 +26,9 @@ afterAll(async () => {
 });
 
 /** The gateway's statements on `table` that PostgreSQL is running (or waiting in) now. */
-async function activeOn(table: string): Promise<{ wait: string | null }[]> {
-  return withAdmin((s) => s<{ wait: string | null }[]>`
-    SELECT wait_event_type AS wait FROM pg_stat_activity
+async function activeOn(table: string): Promise<{ wait: string | null; app: string }[]> {
+  return withAdmin((s) => s<{ wait: string | null; app: string }[]>`
+    SELECT wait_event_type AS wait, application_name AS app FROM pg_stat_activity
      WHERE datname = ${db.name} AND state = 'active' AND query LIKE ${`%"ds"."${table}"%`} AND pid <> pg_backend_pid()`);
 }
 
@@ -39,7 +40,7 @@ async function until(what: string, check: () => Promise<boolean>): Promise<void>
   throw new Error(`timed out waiting until ${what}`);
 }
 
-it('runs one dataset statement at a time when DATABASE_QUERY_CONCURRENCY=1, and the waiting one after', async () => {
+it('runs dataset statements on the read pool: one at a time with DATABASE_READ_POOL_SIZE=1, the waiting one after', async () => {
   const locker = postgres(db.url, { max: 1, onnotice: () => undefined });
   try {
     const lock = await locker.reserve();
@@ -48,16 +49,21 @@ it('runs one dataset statement at a time when DATABASE_QUERY_CONCURRENCY=1, and 
 
     const first = gw.graphql<{ enterprises: { nodes: unknown[] } }>(`{ enterprises(first: 1) { nodes { uscc } } }`, undefined, SCJGJ);
     await until('the enterprises statement waits for the lock', async () => (await activeOn('enterprise')).some((a) => a.wait === 'Lock'));
+    expect(await activeOn('enterprise')).toEqual([{ wait: 'Lock', app: 'hz-share-gateway reads' }]);
 
     let secondDone = false;
     const second = gw
       .graphql<{ enterpriseLicenses: { nodes: unknown[] } }>(`{ enterpriseLicenses(first: 1) { nodes { licenseNo } } }`, undefined, SCJGJ)
       .finally(() => (secondDone = true));
-    // Unlocked, the licences' statement would take milliseconds; with the slot taken it waits
-    // in the gateway and never reaches PostgreSQL.
+    // Unlocked, the licences' statement would take milliseconds; with the pool's one connection
+    // taken it waits behind the first and does not run.
     await new Promise((r) => setTimeout(r, 500));
     expect(secondDone).toBe(false);
     expect(await activeOn('enterprise_license')).toEqual([]);
+    // The main pool is not held up: catalog browsing answers meanwhile.
+    const browse = await gw.graphql<{ datasets: { code: string }[] }>(`{ datasets { code } }`, undefined, SCJGJ);
+    expect(browse.body.errors).toBeUndefined();
+    expect(browse.body.data!.datasets.length).toBeGreaterThan(1);
 
     await lock`COMMIT`;
     lock.release();
