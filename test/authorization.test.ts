@@ -125,6 +125,7 @@ describe('the declared purpose', () => {
     expect(r.body.errors![0].extensions!.code).toBe('FORBIDDEN');
     expect(r.body.errors![0].message).toMatch(/issued for purpose "registry-maintenance" and cannot be used for purpose "marketing"/);
     expect(statements.filter((q) => q.includes('"ds"."enterprise"'))).toEqual([]);
+    expect(await lastRecord()).toMatchObject({ agency: 'HZ-SCJGJ', purpose_code: null, error_codes: ['FORBIDDEN'], outcome: 'DENIED', row_count: 0, datasets: [] });
     // The same purpose in the header, or none, is the claim's.
     for (const h of [{ 'x-purpose': 'registry-maintenance' }, {}] as Record<string, string>[]) {
       const ok = await post({ authorization: await bearer('registry-maintenance'), ...h });
@@ -142,6 +143,13 @@ describe('the declared purpose', () => {
     expect(r.body.errors![0].extensions!.code).toBe('BAD_USER_INPUT');
     expect(r.body.errors![0].message).toMatch(message);
     expect(statements.filter((q) => q.includes('"ds"."enterprise"'))).toEqual([]);
+    expect(await lastRecord()).toMatchObject({ agency: 'HZ-SCJGJ', error_codes: ['BAD_USER_INPUT'], outcome: 'FAILED', row_count: 0 });
+  });
+
+  it('a request body that is not JSON is refused with 400 and recorded', async () => {
+    const res = await fetch(a.url, { method: 'POST', headers: { 'content-type': 'application/json', ...(await issuer.headers('HZ-RSJ', ['consumer'], 'employer-check')) }, body: '{"query": ' });
+    expect(res.status).toBe(400);
+    expect(await lastRecord()).toMatchObject({ agency: 'HZ-RSJ', purpose_code: 'employer-check', error_codes: ['BAD_REQUEST'], outcome: 'FAILED', row_count: 0 });
   });
 });
 
@@ -646,6 +654,9 @@ describe('rate limit', () => {
         else await res.arrayBuffer();
       }
       expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 429, 429, 429, 429]);
+      // Each refused request is recorded too (written before the 429 left).
+      const refusedRecords = await db.sql`SELECT outcome, error_codes, row_count FROM access_record WHERE agency = 'HZ-HC-ZSJ' AND 'RATE_LIMITED' = ANY(error_codes)`;
+      expect(refusedRecords).toEqual(Array(4).fill({ outcome: 'FAILED', error_codes: ['RATE_LIMITED'], row_count: 0 }));
       expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThan(0);
       const body = (await limited!.json()) as { errors: { message: string; extensions: { code: string } }[] };
       expect(body.errors[0].extensions.code).toBe('RATE_LIMITED');

@@ -264,6 +264,23 @@ describe('verification (核实比对, R10)', () => {
       body: csv,
     });
     expect(refused.status).toBe(403);
+    // When its record cannot be written, no result file: a 503 with an errorId, and the
+    // database's own message stays in the log.
+    await db.sql`ALTER TABLE access_record ADD CONSTRAINT test_refuse_records CHECK (false) NOT VALID`;
+    try {
+      const down = await fetch(`${gw.baseUrl}/datasets/${encodeURIComponent(HOUSEHOLD)}/verifications`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/csv', ...(await issuer.headers('HZ-RSJ', ['consumer'], 'id-check')) },
+        body: csv,
+      });
+      expect(down.status).toBe(503);
+      const body = (await down.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe('SERVICE_UNAVAILABLE');
+      expect(body.error.message).toMatch(/verification could not be written, so no result is returned; try again later \(errorId [0-9a-f]{12}\)/);
+      expect(JSON.stringify(body)).not.toMatch(/test_refuse_records|constraint|FOUND/);
+    } finally {
+      await db.sql`ALTER TABLE access_record DROP CONSTRAINT test_refuse_records`;
+    }
   });
 
   it('stops enumeration: a few different claims per field and record, repeats allowed', async () => {

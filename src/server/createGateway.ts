@@ -24,7 +24,7 @@ import { plansCsv } from '../province/openCatalog';
 import type { GatewayServices } from './GatewayServices';
 import { accessRecordOf, accessRecordPlugin } from './accessRecordPlugin';
 import { createJitExecutor } from './createJitExecutor';
-import { errorLoggingPlugin, formatError } from './formatError';
+import { errorLoggingPlugin, formatError, newErrorId } from './formatError';
 import type { RequestContext } from './RequestContext';
 
 export interface Gateway {
@@ -233,17 +233,56 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
     return new GatewayRequestContext(requestId, principal, purpose, reqLog, services, loadView);
   };
 
+  /**
+   * The access record of a request refused before any operation ran (rate limit, body too large,
+   * not JSON, too many tokens, an unusable purpose): identified callers leave a record of every
+   * attempt, refused ones too. The answer carries no data, so it goes out even if the record
+   * cannot be written (that is logged).
+   */
+  const recordRefusal = async (
+    principal: Principal | null,
+    requestId: string,
+    purpose: Purpose | null,
+    req: IncomingMessage,
+    pathname: string,
+    errorCode: string,
+    log: () => Logger,
+  ): Promise<void> => {
+    if (!principal || !config.access.enforce) return;
+    const record = new AccessAudit().toRecord({
+      at: new Date(),
+      requestId,
+      agency: principal.agency,
+      subject: principal.subject,
+      purposeCode: purpose?.code ?? null,
+      purposeText: purpose?.text ?? null,
+      operationType: null,
+      operationName: null,
+      operationHash: services.auditKeys.operationHash(`${req.method ?? ''} ${pathname}`),
+      errorCodes: [errorCode],
+    });
+    await services.accessRecords.append(record).catch((err: unknown) => log().error({ err, errorCode }, 'access record of a refused request not written'));
+  };
+
   const handleGraphQL = async (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, url: { search: string }) => {
     const headers = new HeaderMap();
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
     let body: unknown = undefined;
+    const refused = (code: string) => recordRefusal(ctx.principal, ctx.requestId, ctx.purpose, req, '/graphql', code, () => ctx.log);
     if (req.method === 'POST') {
-      const text = await readBody(req, config.server.maxRequestBytes);
+      let text: string;
+      try {
+        text = await readBody(req, config.server.maxRequestBytes);
+      } catch (err) {
+        if (err instanceof GatewayError) await refused(err.code);
+        throw err;
+      }
       const type = headers.get('content-type') ?? '';
       if (type.startsWith('application/json') || type.startsWith('application/graphql-response+json')) {
         try {
           body = text ? JSON.parse(text) : undefined;
         } catch {
+          await refused('BAD_REQUEST');
           sendJson(res, 400, { errors: [{ message: 'request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
           return;
         }
@@ -254,6 +293,7 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
     const query = req.method === 'GET' ? new URLSearchParams(url.search).get('query') : (body as { query?: unknown } | undefined)?.query;
     if (typeof query === 'string' && !withinTokenLimit.has(query)) {
       if (tokenLimitExceeded(query, config.limits.maxTokens)) {
+        await refused('GRAPHQL_PARSE_FAILED');
         sendJson(res, 400, {
           errors: [{ message: `Syntax Error: Token limit of ${config.limits.maxTokens} exceeded (limits.maxTokens).`, extensions: { code: 'GRAPHQL_PARSE_FAILED' } }],
         });
@@ -310,7 +350,14 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
           errorCodes,
         }),
       ).catch((err: unknown) => {
-        throw new GatewayError(`the access record of this verification could not be written, so no result is returned (${(err as Error).message})`, GatewayErrorCode.SERVICE_UNAVAILABLE, { status: 503 });
+        // As on the GraphQL path: the cause goes to the log, the caller gets an errorId.
+        const errorId = newErrorId();
+        ctx.log.error({ err, errorId }, 'access record not written: the verification result is withheld');
+        throw new GatewayError(
+          `the access record of this verification could not be written, so no result is returned; try again later (errorId ${errorId})`,
+          GatewayErrorCode.SERVICE_UNAVAILABLE,
+          { status: 503, extensions: { errorId } },
+        );
       });
     }
     if (failure) throw failure;
@@ -366,7 +413,17 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
         res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-length': Buffer.byteLength(csv) });
         return res.end(csv);
       }
-      const ctx = contextFor(req, requestId, reqLog, await authenticate(req, services));
+      const principal = await authenticate(req, services);
+      let ctx: RequestContext;
+      try {
+        ctx = contextFor(req, requestId, reqLog, principal);
+      } catch (err) {
+        // An unusable purpose: refused before anything runs, and recorded without one.
+        if (err instanceof GatewayError && (url.pathname === '/graphql' || url.pathname.startsWith('/datasets/'))) {
+          await recordRefusal(principal, requestId, null, req, url.pathname, err.code, reqLog);
+        }
+        throw err;
+      }
       if (!ctx.principal && config.mode !== 'development' && (url.pathname === '/graphql' || url.pathname.startsWith('/datasets/'))) {
         // Only development mode serves callers without a token (X-Dev-* headers).
         req.resume();
@@ -380,6 +437,7 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
       if (ctx.principal && (url.pathname === '/graphql' || url.pathname.startsWith('/datasets/'))) {
         const rate = await services.rateLimiter.check(ctx.principal.agency);
         if (!rate.allowed) {
+          await recordRefusal(ctx.principal, requestId, ctx.purpose, req, url.pathname, 'RATE_LIMITED', reqLog);
           req.resume();
           const message = `rate limit of ${rate.limit} requests per ${rate.windowSeconds} s for agency ${ctx.principal.agency} reached (all gateway processes together); retry after ${rate.retryAfterSeconds} s`;
           const body = url.pathname === '/graphql' ? { errors: [{ message, extensions: { code: 'RATE_LIMITED' } }] } : { error: { code: 'RATE_LIMITED', message } };
