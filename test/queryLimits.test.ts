@@ -27,7 +27,7 @@ function nested(levels: number): string {
 it.each([
   ['too deep', nested(8), /depth/i],
   ['too many aliases', `{ a: departments { code } b: departments { code } c: departments { code } d: departments { code } }`, /alias/i],
-  ['too costly', `{ enterprises(first: 100000) { nodes { uscc licenses { licenseNo } } } }`, /cost/i],
+  ['too costly', `{ enterprises(first: 100) { nodes { uscc licenses { licenseNo licenseType issuingAuthority validUntil status } } } }`, /query cost 214475 exceeds the limit of 200000/],
   ['too many tokens', `{ ${Array.from({ length: 120 }, (_, i) => `f${i}: __typename`).join(' ')} }`, /token/i],
 ])('refuses a query that is %s, with 400 and no SQL run', async (_name, query, limit) => {
   statements = 0;
@@ -37,6 +37,57 @@ it.each([
   expect(r.body.errors?.[0].message).toMatch(limit);
   expect(['GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED', 'BAD_USER_INPUT']).toContain(r.body.errors?.[0].extensions?.code);
   expect(statements).toBe(0);
+});
+
+describe('cost and page size, with the variables', () => {
+  const THREE_PAGES = `query($n: Int) {
+    a: enterprises(first: $n) { nodes { uscc licenses { licenseNo } } }
+    b: enterprises(first: $n) { nodes { uscc licenses { licenseNo } } }
+    c: enterprises(first: $n) { nodes { uscc licenses { licenseNo } } } }`;
+
+  it('counts first given in a variable: the same query is refused for 100 rows a page and served for 10', async () => {
+    statements = 0;
+    const big = await gw.graphql(THREE_PAGES, { n: 100 }, asAgency('HZ-SCJGJ'));
+    expect(big.status).toBe(400);
+    expect(big.body.data).toBeUndefined();
+    expect(big.body.errors![0].extensions!.code).toBe('BAD_USER_INPUT');
+    // 3 × 100 × (2 + 1.5 × (2 + 1.5 × (1 + 100 × (2 + 1.5)))) = 238,425: nested lists count with their default (100)
+    expect(big.body.errors![0].message).toMatch(/query cost 238425 exceeds the limit of 200000 \(limits.maxCost\)/);
+    expect(statements).toBe(0);
+    const small = await gw.graphql(THREE_PAGES, { n: 10 }, asAgency('HZ-SCJGJ'));
+    expect(small.status).toBe(200);
+    expect(small.body.errors).toBeUndefined();
+  });
+
+  it('counts a nested list without first as its default page, and one with first as given', async () => {
+    const q = (nested: string) => `{ a: enterprises(first: 100) { nodes { uscc ${nested} } } b: enterprises(first: 100) { nodes { uscc ${nested} } } c: enterprises(first: 100) { nodes { uscc ${nested} } } }`;
+    expect((await gw.graphql(q('licenses { licenseNo }'), undefined, asAgency('HZ-SCJGJ'))).body.errors![0].message).toMatch(/query cost 238425 exceeds/);
+    expect((await gw.graphql(q('licenses(first: 5) { licenseNo }'), undefined, asAgency('HZ-SCJGJ'))).body.errors).toBeUndefined();
+  });
+
+  it.each([
+    ['a page, in a variable', `query($n: Int) { enterprises(first: $n) { nodes { uscc } } }`, { n: 101 }, /first must be between 0 and 100 \(limits.maxPageSize\) on enterprises, got 101/],
+    ['a nested list', `{ enterprises(first: 1) { nodes { uscc licenses(first: 1000) { licenseNo } } } }`, undefined, /first must be between 0 and 100 \(limits.maxPageSize\) on licenses, got 1000/],
+    ['a negative page', `query($n: Int) { enterprises(first: $n) { nodes { uscc } } }`, { n: -1 }, /first must be between 0 and 100 .* got -1/],
+  ])('refuses first beyond limits.maxPageSize on %s before anything runs', async (_name, query, variables, message) => {
+    statements = 0;
+    const r = await gw.graphql(query, variables, asAgency('HZ-SCJGJ'));
+    expect(r.status).toBe(400);
+    expect(r.body.data).toBeUndefined();
+    expect(r.body.errors![0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', argumentName: 'first' } });
+    expect(r.body.errors![0].message).toMatch(message);
+    expect(statements).toBe(0);
+  });
+
+  it('serves the benchmark\'s Q2 shape (50 enterprises with their licences: cost ~108,000)', async () => {
+    const r = await gw.graphql(
+      `query Q2($district: String!) { enterprises(filter: { district: { eq: $district } }, first: 50) { nodes { uscc name legalRepresentative status establishedOn licenses { licenseNo licenseType issuingAuthority validUntil status } } } }`,
+      { district: '惠城区' },
+      asAgency('HZ-SCJGJ'),
+    );
+    expect(r.status).toBe(200);
+    expect(r.body.errors).toBeUndefined();
+  });
 });
 
 it('serves a query within the limits', async () => {

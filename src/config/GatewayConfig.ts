@@ -81,7 +81,7 @@ export const gatewayConfigSchema = z
         /** Query shape limits, checked before execution (graphql-armor). */
         maxDepth: z.number().int().min(2).max(100).default(10),
         maxAliases: z.number().int().min(0).max(1000).default(15),
-        maxCost: z.number().int().min(10).max(10_000_000).default(50_000),
+        maxCost: z.number().int().min(10).max(100_000_000).default(200_000),
         maxTokens: z.number().int().min(100).max(1_000_000).default(2000),
         maxDirectives: z.number().int().min(1).max(1000).default(50),
         /**

@@ -4,6 +4,7 @@
  * caller may not read can be answered with null and an error), a lookup by key, a paginated
  * list with filters and order on key and indexed fields, and its references to other datasets.
  */
+import type { PageSizeExtension } from './queryCost';
 import {
   GraphQLBoolean,
   GraphQLEnumType,
@@ -141,7 +142,10 @@ export function buildDatasetSchema(
                 return v === undefined ? null : v;
               },
             };
-            if (r.many) refField.args = { first: { type: GraphQLInt, description: 'At most this many rows (default and maximum: limits.maxPageSize).' } };
+            if (r.many) {
+              refField.args = { first: { type: GraphQLInt, description: 'At most this many rows (default and maximum: limits.maxPageSize).' } };
+              refField.extensions = { pageSize: { default: opts.maxPageSize, max: opts.maxPageSize } satisfies PageSizeExtension };
+            }
             fields[r.name] = refField;
           }
           return fields;
@@ -205,6 +209,7 @@ export function buildDatasetSchema(
     query[listFieldName(ds)] = {
       type: new GraphQLNonNull(connType),
       description: `${ds.name}: a page of rows, in a stable order (default: by key).`,
+      extensions: { pageSize: { default: opts.defaultPageSize, max: opts.maxPageSize } satisfies PageSizeExtension },
       args: {
         filter: { type: filterType },
         orderBy: { type: orderType },

@@ -6,18 +6,19 @@
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer, HeaderMap, type ApolloServerPlugin, type GraphQLRequestListener } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
-import { Lexer, Source, TokenKind } from 'graphql';
+import { Kind, Lexer, Source, TokenKind, type FragmentDefinitionNode } from 'graphql';
 import type { Logger } from 'pino';
 import { accessViewFor, anonymousView, unrestrictedView, type AccessView } from '../access/accessPolicy';
 import { AccessAudit } from '../audit/AccessAudit';
 import { ROLES, type Principal, type Purpose, type Role } from '../auth/Principal';
 import { handleDeliveryUpload } from '../delivery/handleDeliveryUpload';
 import { GatewayError, GatewayErrorCode, UnauthenticatedError } from '../errors';
+import { checkOperationLimits } from '../graphql/queryCost';
 import { resolveDeliveryTarget } from '../graphql/static/CatalogResolver';
 import { verifyBatch } from '../workflow/batchVerification';
 import { plansCsv } from '../province/openCatalog';
@@ -114,6 +115,27 @@ function purposeFrom(req: IncomingMessage, claim: string | undefined): Purpose |
   return { code, text };
 }
 
+/** limits.maxCost and the page sizes, before the operation runs (graphql/queryCost.ts). */
+function operationLimitsPlugin(maxCost: number): ApolloServerPlugin<RequestContext> {
+  const listener: GraphQLRequestListener<RequestContext> = {
+    async didResolveOperation({ request, operation, document, schema }) {
+      if (!operation) return;
+      const fragments: Record<string, FragmentDefinitionNode> = {};
+      for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
+      const problem = checkOperationLimits(schema, operation, fragments, request.variables, maxCost);
+      if (!problem) return;
+      throw new GatewayError(
+        problem.kind === 'cost'
+          ? `query cost ${problem.cost} exceeds the limit of ${maxCost} (limits.maxCost); each list counts with the rows it may return (first, else its default page size): ask for fewer rows or fields, or split the query`
+          : `first must be between 0 and ${problem.max} (limits.maxPageSize) on ${problem.field}, got ${problem.first}`,
+        GatewayErrorCode.BAD_USER_INPUT,
+        { status: 400, extensions: problem.kind === 'pageSize' ? { argumentName: 'first' } : {} },
+      );
+    },
+  };
+  return { requestDidStart: async () => listener };
+}
+
 /** HTTP status of a request-level GatewayError on a non-GraphQL answer. */
 const STATUS_BY_CODE: Partial<Record<string, number>> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404 };
 function httpStatusOf(err: GatewayError): number {
@@ -187,7 +209,9 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
   const armor = new ApolloArmor({
     maxDepth: { n: config.limits.maxDepth, exposeLimits: true, flattenFragments: true },
     maxAliases: { n: config.limits.maxAliases, exposeLimits: true },
-    costLimit: { maxCost: config.limits.maxCost, exposeLimits: true },
+    // The cost (with variables and default page sizes) is checked once the operation is known:
+    // operationLimitsPlugin, graphql/queryCost.ts.
+    costLimit: { enabled: false },
     // The token limit is checked before Apollo (tokenLimitExceeded): armor's own check throws
     // from a parsing hook, which Apollo answers with 500.
     maxTokens: { enabled: false },
@@ -210,6 +234,7 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: config.server.shutdownGraceMs }),
       errorLoggingPlugin(),
+      operationLimitsPlugin(config.limits.maxCost),
       ...(config.access.enforce ? [accessRecordPlugin()] : []),
       ...(config.mode === 'production' ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],

@@ -1,0 +1,113 @@
+/**
+ * The query's cost and page sizes, checked once the operation and its variables are known and
+ * before anything runs (limits.maxCost, limits.maxPageSize). A validation rule sees the document
+ * only: `enterprises(first: $n)` would be costed as one row, and a list without `first` as one
+ * row although it returns up to its default. Here each list counts with the rows it may return:
+ * `first` as given (literally or in a variable), else the field's default page size.
+ *
+ * The formula is graphql-armor's cost limit (which this replaces): a scalar costs 1, an object 2
+ * plus 1.5 × what it selects, all of it times the list's rows; fragments count where they are
+ * spread, as if their fields were written there.
+ */
+import {
+  getNamedType,
+  getVariableValues,
+  isObjectType,
+  Kind,
+  type FragmentDefinitionNode,
+  type GraphQLField,
+  type GraphQLNamedType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValueNode,
+} from 'graphql';
+
+/** On a dataset list field's `extensions`: its `first` when none is given, and its largest. */
+export interface PageSizeExtension {
+  default: number;
+  max: number;
+}
+
+const SCALAR_COST = 1;
+const OBJECT_COST = 2;
+const DEPTH_FACTOR = 1.5;
+
+export type LimitProblem = { kind: 'cost'; cost: number } | { kind: 'pageSize'; field: string; first: number; max: number };
+
+/**
+ * The first limit the operation breaks, or null. Variables that do not coerce are left to
+ * execution, which reports them.
+ */
+export function checkOperationLimits(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+  fragments: Record<string, FragmentDefinitionNode>,
+  rawVariables: Record<string, unknown> | undefined,
+  maxCost: number,
+): LimitProblem | null {
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {});
+  if (coerced.errors) return null;
+  const variables = coerced.coerced;
+  const root = schema.getRootType(operation.operation);
+  if (!root) return null;
+  let problem: LimitProblem | null = null;
+
+  const intArg = (value: ValueNode | undefined): number | undefined => {
+    if (!value) return undefined;
+    if (value.kind === Kind.INT) return Number(value.value);
+    if (value.kind === Kind.VARIABLE) {
+      const v = variables[value.name.value];
+      return typeof v === 'number' ? v : undefined;
+    }
+    return undefined;
+  };
+
+  const costOf = (type: GraphQLNamedType, set: SelectionSetNode, seen: ReadonlySet<string>): number => {
+    let cost = 0;
+    for (const sel of set.selections) {
+      if (problem) return 0;
+      if (sel.kind === Kind.INLINE_FRAGMENT) {
+        const t = sel.typeCondition ? schema.getType(sel.typeCondition.name.value) : type;
+        if (t) cost += costOf(t, sel.selectionSet, seen);
+        continue;
+      }
+      if (sel.kind === Kind.FRAGMENT_SPREAD) {
+        const f = fragments[sel.name.value];
+        // A fragment inside itself is invalid (validation says so); count it once here.
+        if (!f || seen.has(f.name.value)) continue;
+        const t = schema.getType(f.typeCondition.name.value);
+        if (t) cost += costOf(t, f.selectionSet, new Set([...seen, f.name.value]));
+        continue;
+      }
+      const field: GraphQLField<unknown, unknown> | undefined = isObjectType(type) ? type.getFields()[sel.name.value] : undefined;
+      if (!sel.selectionSet) {
+        cost += DEPTH_FACTOR * SCALAR_COST;
+        continue;
+      }
+      let rows = 1;
+      const given = intArg(sel.arguments?.find((a) => a.name.value === 'first' || a.name.value === 'last')?.value);
+      const page = field?.extensions?.pageSize as PageSizeExtension | undefined;
+      if (page) {
+        const first = given ?? page.default;
+        if (first < 0 || first > page.max) {
+          problem = { kind: 'pageSize', field: sel.name.value, first, max: page.max };
+          return 0;
+        }
+        rows = first;
+      } else if (given !== undefined) {
+        // Another list with a size (not a dataset's page): counted as given; without one, as one row.
+        rows = Math.max(1, given);
+      }
+      const inner = field ? getNamedType(field.type) : undefined;
+      const childCost = inner ? costOf(inner, sel.selectionSet, seen) : 0;
+      cost += DEPTH_FACTOR * rows * (OBJECT_COST + childCost);
+    }
+    return cost;
+  };
+
+  // The root's own fields are not scaled by the depth factor (armor's formula).
+  const total = costOf(root, operation.selectionSet, new Set()) / DEPTH_FACTOR;
+  if (problem) return problem;
+  return total > maxCost ? { kind: 'cost', cost: Math.round(total) } : null;
+}
