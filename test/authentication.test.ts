@@ -20,10 +20,10 @@ let privateKey: CryptoKey;
 let publicPem: string;
 const QUERY = `{ departments { code } }`;
 
-function sign(claims: Record<string, unknown>, opts: { key?: CryptoKey; aud?: string; exp?: string | number; alg?: string } = {}) {
+function sign(claims: Record<string, unknown>, opts: { key?: CryptoKey; aud?: string; iss?: string; exp?: string | number; alg?: string } = {}) {
   return new SignJWT({ agency: 'HZ-SCJGJ', roles: ['consumer'], ...claims })
     .setProtectedHeader({ alg: opts.alg ?? 'RS256', kid: 'ci-key' })
-    .setIssuer('hz-share-gateway')
+    .setIssuer(opts.iss ?? 'hz-share-gateway')
     .setAudience(opts.aud ?? 'hz-share-gateway')
     .setSubject('alice')
     .setIssuedAt()
@@ -59,6 +59,23 @@ it('accepts a valid token signed by a configured key', async () => {
   expect(r.body.data!.departments.length).toBeGreaterThan(3);
 });
 
+it('accepts a token whose not-before is within the clock skew (auth.clockSkewSeconds, 30 s)', async () => {
+  const r = await call(prod, `Bearer ${await sign({ nbf: Math.floor(Date.now() / 1000) + 10 })}`);
+  expect(r.status).toBe(200);
+  expect(r.body.errors).toBeUndefined();
+});
+
+it('refuses to start in production mode with a key folder that holds no key', async () => {
+  const empty = await mkdtemp(path.join(os.tmpdir(), 'hzgw-nokeys-'));
+  try {
+    await expect(startTestGateway(db.url, { GATEWAY_MODE: 'production', AUTH_PUBLIC_KEYS_DIR: empty, CATALOG_LOAD_ON_START: 'false' })).rejects.toThrow(
+      /auth.publicKeysDir \(.*hzgw-nokeys-.*\) holds no public key .*production mode would refuse every token/,
+    );
+  } finally {
+    await rm(empty, { recursive: true, force: true });
+  }
+});
+
 describe('rejects with 401 UNAUTHENTICATED and a reason', () => {
   const cases: [string, () => Promise<string | undefined>, RegExp][] = [
     ['a missing token (production mode)', async () => undefined, /authentication required/],
@@ -74,6 +91,9 @@ describe('rejects with 401 UNAUTHENTICATED and a reason', () => {
       return `Bearer ${head}.${body}.${sig}`;
     }, /algorithm not allowed/],
     ['a wrong audience', async () => `Bearer ${await sign({}, { aud: 'another-gateway' })}`, /audience/],
+    ['a wrong issuer', async () => `Bearer ${await sign({}, { iss: 'someone-else' })}`, /issuer is not trusted/],
+    // nbf an hour ahead: beyond the configured clock skew (30 s).
+    ['a token not valid yet', async () => `Bearer ${await sign({ nbf: Math.floor(Date.now() / 1000) + 3600 })}`, /not valid yet/],
     ['an unknown agency', async () => `Bearer ${await sign({ agency: 'NO-SUCH-DEPT' })}`, /agency/],
     ['an unknown role', async () => `Bearer ${await sign({ roles: ['superuser'] })}`, /roles/],
   ];

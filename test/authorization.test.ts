@@ -137,6 +137,9 @@ describe('the declared purpose', () => {
   it.each([
     ['%E6%A0', /X-Purpose-Text must be percent-encoded UTF-8/],
     ['%00', /X-Purpose-Text must not contain control characters/],
+    ['%C2%85', /X-Purpose-Text must not contain control characters/],
+    // "核验" sent as raw UTF-8 bytes: Node reads header bytes as Latin-1.
+    [Buffer.from('核验').toString('latin1'), /raw bytes outside printable ASCII are refused/],
   ])('refuses X-Purpose-Text %s with 400 BAD_USER_INPUT instead of failing to record it', async (text, message) => {
     const r = await post({ authorization: await bearer(), 'x-purpose': 'registry-maintenance', 'x-purpose-text': text });
     expect(r.status).toBe(400);
@@ -335,9 +338,10 @@ describe('CONDITIONAL fields (R9) issued by the source department', () => {
       'multi',
       `{ enterprises(first: 100, filter: { district: { in: ["${d1}", "${d2}"] } }) { nodes { uscc district name phone } } }`,
     );
-    expect(r.body.errors).toBeUndefined();
     const nodes = r.body.data!.enterprises.nodes;
     expect(nodes.length).toBe(ROWS.filter((e) => e.district === d1 || e.district === d2).length);
+    const outside = nodes.flatMap((n, i) => (n.district === d1 ? [i] : []));
+    expect(outside.length).toBeGreaterThan(0);
     for (const n of nodes) {
       const e = ROWS.find((x) => x.uscc === n.uscc)!;
       expect(n.name).toBe(e.name);
@@ -345,6 +349,14 @@ describe('CONDITIONAL fields (R9) issued by the source department', () => {
       // Clear only under a grant that covers every row the caller sees: masked here (safe side).
       else if (e.phone) expect(n.phone).toBe(`${e.phone.slice(0, 3)}****${e.phone.slice(7)}`);
     }
+    // Never a silent null: each row outside the phone grant's rows has its FORBIDDEN error, at its path.
+    expect(r.body.errors!.map((e) => e.path)).toEqual(outside.map((i) => ['enterprises', 'nodes', i, 'phone']));
+    for (const e of r.body.errors!) {
+      expect(e.extensions!.code).toBe('FORBIDDEN');
+      expect(e.message).toMatch(/Enterprise\.phone .* of this row is outside the rows that your grant \d+ for .*multi.* cover for this field .*ask the source department HZ-SCJGJ/);
+    }
+    expect(JSON.stringify(r.body.errors)).not.toMatch(/\d{11}/); // no phone number in the errors
+    expect(await lastRecord()).toMatchObject({ outcome: 'PARTIAL', fields_denied: [`${ENTERPRISE}#phone`] });
     expect(statements.some((s) => /CASE WHEN t0\."district" = \$\d+::text THEN t0\."phone" END/.test(s))).toBe(true);
   });
 
@@ -654,9 +666,10 @@ describe('rate limit', () => {
         else await res.arrayBuffer();
       }
       expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 429, 429, 429, 429]);
-      // Each refused request is recorded too (written before the 429 left).
+      // The first refusal in the window is recorded by each process (written before its 429
+      // left); the later ones are not, so a flood cannot fill the record.
       const refusedRecords = await db.sql`SELECT outcome, error_codes, row_count FROM access_record WHERE agency = 'HZ-HC-ZSJ' AND 'RATE_LIMITED' = ANY(error_codes)`;
-      expect(refusedRecords).toEqual(Array(4).fill({ outcome: 'FAILED', error_codes: ['RATE_LIMITED'], row_count: 0 }));
+      expect(refusedRecords).toEqual(Array(2).fill({ outcome: 'FAILED', error_codes: ['RATE_LIMITED'], row_count: 0 }));
       expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThan(0);
       const body = (await limited!.json()) as { errors: { message: string; extensions: { code: string } }[] };
       expect(body.errors[0].extensions.code).toBe('RATE_LIMITED');

@@ -79,6 +79,18 @@ describe('cost and page size, with the variables', () => {
     expect(statements).toBe(0);
   });
 
+  // Walked spread by spread, this would take 3^23 steps on the event loop (hours).
+  it('walks each fragment once: a chain of fragments each spreading the next three times is refused by its cost', async () => {
+    const levels = 24;
+    const chain = Array.from({ length: levels }, (_, i) => (i + 1 < levels ? `fragment F${i} on Enterprise { ...F${i + 1} ...F${i + 1} ...F${i + 1} }` : `fragment F${i} on Enterprise { uscc }`)).join(' ');
+    statements = 0;
+    const r = await gw.graphql(`{ enterprises(first: 1) { nodes { ...F0 } } } ${chain}`, undefined, asAgency('HZ-SCJGJ'));
+    expect(r.status).toBe(400);
+    // 3^23 spreads of uscc, far above the limit.
+    expect(r.body.errors![0].message).toMatch(/query cost \d{8,} exceeds the limit of 200000/);
+    expect(statements).toBe(0);
+  });
+
   it('serves the benchmark\'s Q2 shape (50 enterprises with their licences: cost ~108,000)', async () => {
     const r = await gw.graphql(
       `query Q2($district: String!) { enterprises(filter: { district: { eq: $district } }, first: 50) { nodes { uscc name legalRepresentative status establishedOn licenses { licenseNo licenseType issuingAuthority validUntil status } } } }`,

@@ -60,10 +60,9 @@ it('runs dataset statements on the read pool: one at a time with DATABASE_READ_P
     await new Promise((r) => setTimeout(r, 500));
     expect(secondDone).toBe(false);
     expect(await activeOn('enterprise_license')).toEqual([]);
-    // The main pool is not held up: catalog browsing answers meanwhile.
-    const browse = await gw.graphql<{ datasets: { code: string }[] }>(`{ datasets { code } }`, undefined, SCJGJ);
-    expect(browse.body.errors).toBeUndefined();
-    expect(browse.body.data!.datasets.length).toBeGreaterThan(1);
+    // The main pool is not held up: /readyz, which asks PostgreSQL through it, answers meanwhile.
+    const ready = await fetch(`${gw.baseUrl}/readyz`);
+    expect(ready.status).toBe(200);
 
     await lock`COMMIT`;
     lock.release();

@@ -35,8 +35,12 @@ export interface DatasetAccess {
   fields: ReadonlyMap<string, FieldAccess>;
   /** Rows the caller may see: any of these filters holds; null = every row. */
   rowFilters: FilterInput[] | null;
-  /** Why access is refused, and how to obtain it (for NONE, and for fields not in `fields`). */
-  denial(field?: CatalogField): string;
+  /**
+   * Why access is refused, and how to obtain it (for NONE, and for fields not in `fields`);
+   * with `outsideRows`, why a readable field of a row outside the rows its grants cover is not
+   * given (FieldAccess.rowFilters).
+   */
+  denial(field?: CatalogField, outsideRows?: boolean): string;
 }
 
 export interface AccessView {
@@ -76,8 +80,17 @@ function howToObtain(ds: CatalogDataset, f: CatalogField): string {
   }
 }
 
+/** A grant lets its holder read `f`: named in it, and issued or applied for (UNCONDITIONAL fields only). */
+function coversField(g: ActiveGrant, f: CatalogField): boolean {
+  return g.fields.has(f.name) && (g.basis === 'ISSUED' || f.shareClass === 'UNCONDITIONAL');
+}
+
 function grantAccess(ds: CatalogDataset, grants: ActiveGrant[], agency: string, purpose: Purpose | null): DatasetAccess {
-  const denialOf = (f?: CatalogField) => {
+  const denialOf = (f?: CatalogField, outsideRows = false) => {
+    if (f && outsideRows) {
+      const covering = grants.filter((g) => coversField(g, f)).map((g) => g.id);
+      return `${ds.typeName}.${f.name} (${f.label}) of this row is outside the rows that your grant${covering.length > 1 ? 's' : ''} ${covering.join(', ')} for ${describe(purpose)} cover for this field (row restriction); ask the source department ${ds.departmentCode} to extend the grant to these rows`;
+    }
     if (!purpose) return `${ds.code} (${ds.name}) is read for a declared purpose: send the X-Purpose header with the purpose code of your grant`;
     if (!grants.length) {
       return `${agency} holds no grant on ${ds.code} (${ds.name}) for ${describe(purpose)}: apply with applyForGrant for UNCONDITIONAL fields, or ask the source department ${ds.departmentCode} for CONDITIONAL ones`;
@@ -90,7 +103,7 @@ function grantAccess(ds: CatalogDataset, grants: ActiveGrant[], agency: string, 
   const fields = new Map<string, FieldAccess>();
   for (const f of ds.fields) {
     if (f.shareClass === 'NOT_SHARED') continue;
-    const covering = grants.filter((g) => g.fields.has(f.name) && (g.basis === 'ISSUED' || f.shareClass === 'UNCONDITIONAL'));
+    const covering = grants.filter((g) => coversField(g, f));
     if (!covering.length) continue;
     // Row condition of the field: only needed when its grants see fewer rows than the dataset's.
     const fieldFilters = covering.some((g) => !g.rowFilter) ? null : covering.map((g) => g.rowFilter!);

@@ -91,6 +91,11 @@ export async function createTokenVerifier(
   const local: JWK[] = [];
   if (config.auth.publicKeysDir) local.push(...(await loadLocalKeys(config.auth.publicKeysDir)));
   if (config.mode === 'development') local.push((await loadOrCreateDevKey(config.auth.devKeyDir)).publicJwk);
+  if (config.mode === 'production' && !local.length && !config.auth.jwksUrl) {
+    throw new Error(
+      `auth.publicKeysDir (${config.auth.publicKeysDir}) holds no public key (*.pem SPKI or *.json JWK): production mode would refuse every token; add the identity provider's keys or set auth.jwksUrl`,
+    );
+  }
   const localSet = local.length ? createLocalJWKSet({ keys: local }) : null;
   const remoteSet = config.auth.jwksUrl ? createRemoteJWKSet(new URL(config.auth.jwksUrl)) : null;
   const getKey: JWTVerifyGetKey = async (header, token) => {

@@ -25,6 +25,8 @@ export const CURSOR_PROP = '__c';
 
 /** Property holding the keyed hashes of a row (key, then data-subject identifiers) for the access record. */
 export const AUDIT_PROP = '__a';
+/** Prefix of the per-row flag "this row is outside the rows the field's grants cover". */
+export const OUTSIDE_ROWS_PREFIX = '__o_';
 
 export interface CompileContext extends SelectionScope {
   schema: GraphQLSchema;
@@ -301,8 +303,14 @@ function jsonObject(
   for (const f of plan.fields) {
     const rowFilters = plan.access.fields.get(f.name)!.rowFilters;
     const col = colRef(alias, f);
-    // A field some grants do not cover is returned only on rows of the grants that do.
-    pairs.push(`'${f.name}', ${rowFilters ? `CASE WHEN ${filtersCondition(plan.ds, rowFilters, alias, params)} THEN ${col} END` : col}`);
+    if (rowFilters) {
+      // A field some grants do not cover is returned only on rows of the grants that do; on the
+      // others a flag says so, and the row source answers FORBIDDEN there (never a silent null).
+      const covered = filtersCondition(plan.ds, rowFilters, alias, params);
+      pairs.push(`'${f.name}', CASE WHEN ${covered} THEN ${col} END`, `'${OUTSIDE_ROWS_PREFIX}${f.name}', (${covered}) IS NOT TRUE`);
+    } else {
+      pairs.push(`'${f.name}', ${col}`);
+    }
   }
   if (ctx.auditPads) pairs.push(`'${AUDIT_PROP}', ${hashesAsJson(rowAuditHashes(plan.ds, alias, params, ctx.auditPads, knownSubject))}`);
   if (plan.verificationFlag) {

@@ -63,21 +63,30 @@ export function checkOperationLimits(
     return undefined;
   };
 
-  const costOf = (type: GraphQLNamedType, set: SelectionSetNode, seen: ReadonlySet<string>): number => {
+  // Each fragment is walked once, whatever the number of its spreads: a chain of fragments each
+  // spreading the next twice would otherwise take 2^depth steps.
+  const fragmentCost = new Map<string, number>();
+  const costOf = (type: GraphQLNamedType, set: SelectionSetNode): number => {
     let cost = 0;
     for (const sel of set.selections) {
       if (problem) return 0;
       if (sel.kind === Kind.INLINE_FRAGMENT) {
         const t = sel.typeCondition ? schema.getType(sel.typeCondition.name.value) : type;
-        if (t) cost += costOf(t, sel.selectionSet, seen);
+        if (t) cost += costOf(t, sel.selectionSet);
         continue;
       }
       if (sel.kind === Kind.FRAGMENT_SPREAD) {
         const f = fragments[sel.name.value];
-        // A fragment inside itself is invalid (validation says so); count it once here.
-        if (!f || seen.has(f.name.value)) continue;
-        const t = schema.getType(f.typeCondition.name.value);
-        if (t) cost += costOf(t, f.selectionSet, new Set([...seen, f.name.value]));
+        if (!f) continue;
+        let known = fragmentCost.get(f.name.value);
+        if (known === undefined) {
+          // 0 while it is walked: a fragment inside itself (which validation refuses anyway) ends here.
+          fragmentCost.set(f.name.value, 0);
+          const t = schema.getType(f.typeCondition.name.value);
+          known = t ? costOf(t, f.selectionSet) : 0;
+          fragmentCost.set(f.name.value, known);
+        }
+        cost += known;
         continue;
       }
       const field: GraphQLField<unknown, unknown> | undefined = isObjectType(type) ? type.getFields()[sel.name.value] : undefined;
@@ -100,14 +109,14 @@ export function checkOperationLimits(
         rows = Math.max(1, given);
       }
       const inner = field ? getNamedType(field.type) : undefined;
-      const childCost = inner ? costOf(inner, sel.selectionSet, seen) : 0;
+      const childCost = inner ? costOf(inner, sel.selectionSet) : 0;
       cost += DEPTH_FACTOR * rows * (OBJECT_COST + childCost);
     }
     return cost;
   };
 
   // The root's own fields are not scaled by the depth factor (armor's formula).
-  const total = costOf(root, operation.selectionSet, new Set()) / DEPTH_FACTOR;
+  const total = costOf(root, operation.selectionSet) / DEPTH_FACTOR;
   if (problem) return problem;
   return total > maxCost ? { kind: 'cost', cost: Math.round(total) } : null;
 }

@@ -2,13 +2,13 @@ import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode, t
 import type { AccessView, DatasetAccess } from '../access/accessPolicy';
 import { AccessAudit, type PlanNotes } from '../audit/AccessAudit';
 import { keyFields } from '../catalog/Catalog';
-import type { Catalog, CatalogDataset } from '../catalog/Catalog';
+import type { Catalog, CatalogDataset, CatalogField } from '../catalog/Catalog';
 import type { Sql } from '../db/createSql';
 import { ForbiddenError } from '../errors';
 import type { RequestContext } from '../server/RequestContext';
 import { maskValue } from '../validation/mask';
 import { connectionSelection, type DatasetRowSource } from './buildDatasetSchema';
-import { AUDIT_PROP, compileList, compileLookup, noteAuditHashes, REF_PREFIX, type CompileContext, type ObjectPlan } from './compileQuery';
+import { AUDIT_PROP, compileList, compileLookup, noteAuditHashes, OUTSIDE_ROWS_PREFIX, REF_PREFIX, type CompileContext, type ObjectPlan } from './compileQuery';
 import { applyFieldDecisions, decidedFields, type DecidedField } from './permissions';
 import { collectFields } from './selection';
 import { VERIFICATION_FLAG } from './verificationFlag';
@@ -49,6 +49,15 @@ function collectPlan(audit: AccessAudit, plan: ObjectPlan): void {
   for (const r of plan.refs) collectPlan(audit, r.plan);
 }
 
+/** The plan's fields whose grants cover fewer rows than the dataset's (flagged per row). */
+const outsideRowsCache = new WeakMap<ObjectPlan, CatalogField[]>();
+
+function outsideRowsFields(plan: ObjectPlan): CatalogField[] {
+  let list = outsideRowsCache.get(plan);
+  if (!list) outsideRowsCache.set(plan, (list = plan.fields.filter((f) => plan.access.fields.get(f.name)?.rowFilters)));
+  return list;
+}
+
 /** The scalar fields a plan's rows answer (readable or not), as shield's decisions name them. */
 const planFields = new WeakMap<ObjectPlan, DecidedField[]>();
 
@@ -74,6 +83,14 @@ function finishRow(plan: ObjectPlan, row: Record<string, unknown>, ctx: RequestC
   for (const m of plan.masks) {
     const v = row[m.name];
     if (v !== null && v !== undefined) row[m.name] = maskValue(m.rule, String(v));
+  }
+  for (const f of outsideRowsFields(plan)) {
+    const flag = OUTSIDE_ROWS_PREFIX + f.name;
+    if (row[flag] === true) {
+      row[f.name] = new ForbiddenError(plan.access.denial(f, true));
+      audit.fieldsDenied.add(AccessAudit.fieldKey(plan.ds.code, f.name));
+    }
+    row[flag] = undefined;
   }
   if (guarded) applyFieldDecisions(ctx, fieldsToDecide(plan), row);
   for (const r of plan.refs) {

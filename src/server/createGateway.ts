@@ -78,7 +78,9 @@ async function authenticate(req: IncomingMessage, services: GatewayServices): Pr
 
 /** The declared purpose of use (R7): `X-Purpose: <code>` and optional `X-Purpose-Text` (URI-encoded). */
 // Control characters (NUL above all: PostgreSQL text cannot hold it) have no place in a purpose.
-const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// Header values arrive as bytes read as Latin-1: anything but printable ASCII was not meant so.
+const NOT_PRINTABLE_ASCII = /[^\x20-\x7e]/;
 
 function badPurpose(message: string): GatewayError {
   return new GatewayError(message, GatewayErrorCode.BAD_USER_INPUT, { status: 400 });
@@ -94,7 +96,7 @@ function purposeFrom(req: IncomingMessage, claim: string | undefined): Purpose |
   const raw = header(req, 'x-purpose');
   const code = raw?.trim();
   if (!code) return claim ? { code: claim } : null;
-  if (CONTROL.test(code)) throw badPurpose('X-Purpose must not contain control characters');
+  if (NOT_PRINTABLE_ASCII.test(code)) throw badPurpose('X-Purpose must be printable ASCII (a purpose code); give the text in X-Purpose-Text, percent-encoded');
   if (claim !== undefined && code !== claim) {
     throw new GatewayError(
       `this token was issued for purpose "${claim}" and cannot be used for purpose "${code}" (X-Purpose); ask the identity provider for a token for that purpose, or leave X-Purpose out`,
@@ -105,6 +107,9 @@ function purposeFrom(req: IncomingMessage, claim: string | undefined): Purpose |
   let text: string | undefined;
   const rawText = header(req, 'x-purpose-text');
   if (rawText) {
+    if (NOT_PRINTABLE_ASCII.test(rawText)) {
+      throw badPurpose('X-Purpose-Text must be percent-encoded UTF-8 (encodeURIComponent), e.g. %E6%A0%B8%E9%AA%8C for 核验; raw bytes outside printable ASCII are refused');
+    }
     try {
       text = decodeURIComponent(rawText);
     } catch {
@@ -264,6 +269,8 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
    * attempt, refused ones too. The answer carries no data, so it goes out even if the record
    * cannot be written (that is logged).
    */
+  /** Per agency, the rate window (its number) whose first refusal has been recorded. */
+  const rateRefusalRecorded = new Map<string, number>();
   const recordRefusal = async (
     principal: Principal | null,
     requestId: string,
@@ -356,7 +363,13 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
 
   /** POST /datasets/{code}/verifications (CSV in, CSV out; workflow/batchVerification.ts), recorded like any operation. */
   const handleBatchVerification = async (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, code: string) => {
-    const body = await readBody(req, config.server.maxRequestBytes);
+    let body: string;
+    try {
+      body = await readBody(req, config.server.maxRequestBytes);
+    } catch (err) {
+      if (err instanceof GatewayError) await recordRefusal(ctx.principal, ctx.requestId, ctx.purpose, req, `/datasets/${code}/verifications`, err.code, () => ctx.log);
+      throw err;
+    }
     let csv: string | undefined;
     let failure: unknown;
     try {
@@ -439,17 +452,8 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
         return res.end(csv);
       }
       const principal = await authenticate(req, services);
-      let ctx: RequestContext;
-      try {
-        ctx = contextFor(req, requestId, reqLog, principal);
-      } catch (err) {
-        // An unusable purpose: refused before anything runs, and recorded without one.
-        if (err instanceof GatewayError && (url.pathname === '/graphql' || url.pathname.startsWith('/datasets/'))) {
-          await recordRefusal(principal, requestId, null, req, url.pathname, err.code, reqLog);
-        }
-        throw err;
-      }
-      if (!ctx.principal && config.mode !== 'development' && (url.pathname === '/graphql' || url.pathname.startsWith('/datasets/'))) {
+      const dataRoute = url.pathname === '/graphql' || url.pathname.startsWith('/datasets/');
+      if (!principal && config.mode !== 'development' && dataRoute) {
         // Only development mode serves callers without a token (X-Dev-* headers).
         req.resume();
         return sendJson(
@@ -459,15 +463,30 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
           { 'www-authenticate': 'Bearer' },
         );
       }
-      if (ctx.principal && (url.pathname === '/graphql' || url.pathname.startsWith('/datasets/'))) {
-        const rate = await services.rateLimiter.check(ctx.principal.agency);
+      // The rate limit first: every request of an identified caller counts, whatever it asks.
+      if (principal && dataRoute) {
+        const rate = await services.rateLimiter.check(principal.agency);
         if (!rate.allowed) {
-          await recordRefusal(ctx.principal, requestId, ctx.purpose, req, url.pathname, 'RATE_LIMITED', reqLog);
+          // The first refusal of an agency in each window is recorded; recording every one would
+          // let a flood of refused requests fill the record (and wait for it) at no cost to it.
+          const window = Math.floor(Date.now() / 1000 / rate.windowSeconds);
+          if (rateRefusalRecorded.get(principal.agency) !== window) {
+            rateRefusalRecorded.set(principal.agency, window);
+            await recordRefusal(principal, requestId, null, req, url.pathname, 'RATE_LIMITED', reqLog);
+          }
           req.resume();
-          const message = `rate limit of ${rate.limit} requests per ${rate.windowSeconds} s for agency ${ctx.principal.agency} reached (all gateway processes together); retry after ${rate.retryAfterSeconds} s`;
+          const message = `rate limit of ${rate.limit} requests per ${rate.windowSeconds} s for agency ${principal.agency} reached (all gateway processes together); retry after ${rate.retryAfterSeconds} s`;
           const body = url.pathname === '/graphql' ? { errors: [{ message, extensions: { code: 'RATE_LIMITED' } }] } : { error: { code: 'RATE_LIMITED', message } };
           return sendJson(res, 429, body, { 'retry-after': String(rate.retryAfterSeconds) });
         }
+      }
+      let ctx: RequestContext;
+      try {
+        ctx = contextFor(req, requestId, reqLog, principal);
+      } catch (err) {
+        // An unusable purpose: refused before anything runs, and recorded without one.
+        if (err instanceof GatewayError && dataRoute) await recordRefusal(principal, requestId, null, req, url.pathname, err.code, reqLog);
+        throw err;
       }
       if (url.pathname === '/graphql') return handleGraphQL(req, res, ctx, url);
       const v = /^\/datasets\/(.+)\/verifications$/.exec(url.pathname);

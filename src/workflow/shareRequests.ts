@@ -324,11 +324,12 @@ export async function withdrawShareRequest(deps: WorkflowDeps, actor: GrantActor
 export async function listShareRequests(
   deps: Pick<GrantDeps, 'prisma'>,
   catalog: Catalog,
-  actor: GrantActor,
+  actor: GrantActor & { roles: readonly string[] },
   q: { status?: ShareRequestStatus | null; datasetCode?: string | null },
 ): Promise<ShareRequestRecord[]> {
   const where: PrismaNamespace.ShareRequestWhereInput = {};
-  if (!isAuthority(catalog, actor.agency)) where.OR = [{ agency: { code: actor.agency } }, { dataset: { department: { code: actor.agency } } }];
+  // Everything for the data authority acting in its role; a consumer of its department sees its own.
+  if (!(isAuthority(catalog, actor.agency) && actor.roles.includes('authority'))) where.OR = [{ agency: { code: actor.agency } }, { dataset: { department: { code: actor.agency } } }];
   if (q.status) where.status = q.status;
   if (q.datasetCode) where.dataset = { code: q.datasetCode };
   const rows = await deps.prisma.shareRequest.findMany({ where, include, orderBy: { id: 'asc' }, take: 1000 });

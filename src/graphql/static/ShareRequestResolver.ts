@@ -86,7 +86,7 @@ export class ShareRequestResolver {
     @Arg('status', () => ShareRequestStatusGql, { nullable: true }) status?: ShareRequestStatusGql | null,
     @Arg('datasetCode', () => String, { nullable: true }) datasetCode?: string | null,
   ): Promise<ShareRequestInfo[]> {
-    return (await listShareRequests(ctx.services, catalogOf(ctx), actorOf(ctx), { status, datasetCode })).map(toInfo);
+    return (await listShareRequests(ctx.services, catalogOf(ctx), { ...actorOf(ctx), roles: ctx.principal!.roles }, { status, datasetCode })).map(toInfo);
   }
 
   @Mutation(() => ShareRequestInfo, { description: 'Applies for fields of a dataset (R8, R9). Needs the consumer role.' })

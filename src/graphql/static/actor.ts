@@ -33,3 +33,13 @@ export function authorityOf(ctx: RequestContext, refusal: string, what = 'this o
   if (!isAuthority(catalogOf(ctx), a.agency)) throw new ForbiddenError(refusal);
   return a;
 }
+
+/**
+ * Whether the caller sees everything as the data authority: a person of the authority's
+ * department acting in the authority role (a consumer of that department sees what any
+ * department sees).
+ */
+export function actsAsAuthority(ctx: RequestContext): boolean {
+  const p = ctx.principal;
+  return !!p && p.roles.includes('authority') && isAuthority(catalogOf(ctx), p.agency);
+}
