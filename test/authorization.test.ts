@@ -8,6 +8,7 @@ import { createAuditKeys } from '../src/audit/auditKeys';
 import { verifyAccessChain } from '../src/audit/verifyAccessChain';
 import { decodeKey } from '../src/config/GatewayConfig';
 import { eventually } from '../src/__testUtils__/eventually';
+import { startGatewayProcess } from '../src/__testUtils__/gatewayProcess';
 import { createTestDatabase, type TestDatabase } from '../src/__testUtils__/testDatabase';
 import { startTestGateway, TEST_AUDIT_KEY, type TestGateway } from '../src/__testUtils__/testGateway';
 import { createTestIssuer, type TestIssuer } from '../src/__testUtils__/testTokens';
@@ -653,8 +654,13 @@ describe('the access record', () => {
 describe('rate limit', () => {
   it('is shared by gateway processes: over the limit, HTTP 429 with Retry-After', async () => {
     const env = { GATEWAY_MODE: 'production', AUTH_PUBLIC_KEYS_DIR: issuer.keysDir, CATALOG_LOAD_ON_START: 'false', RATE_LIMIT_PER_AGENCY: '6', RATE_LIMIT_WINDOW_SECONDS: '3600' };
+    // One gateway in this process, the other an operating-system process of its own (npm start's
+    // dist/src/main.js): they share nothing but the database.
     const c = await startTestGateway(db.url, env);
-    const d = await startTestGateway(db.url, env);
+    const d = await startGatewayProcess({ ...env, DATABASE_URL: db.url, AUDIT_HASH_KEY: TEST_AUDIT_KEY, JOBS: 'false', HOST: '127.0.0.1' }).catch(async (err) => {
+      await c.stop();
+      throw err;
+    });
     try {
       const headers = await issuer.headers('HZ-HC-ZSJ', ['consumer']);
       const statuses: number[] = [];
@@ -679,7 +685,7 @@ describe('rate limit', () => {
       expect(other.status).toBe(200);
     } finally {
       await c.stop();
-      await d.stop();
+      expect(await d.stop()).toBe(0);
     }
   });
 });

@@ -2,45 +2,17 @@
  * `npm start` as a user runs it (the built dist/src/main.js; `npm test` builds first), with no DATABASE_URL: an embedded PostgreSQL whose data
  * survives restarts, the demo rows on the first start, and a clean stop on SIGTERM.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
+import { startGatewayProcess, type GatewayProcess } from '../src/__testUtils__/gatewayProcess';
 
 jest.setTimeout(240_000);
 
-interface Started {
-  child: ChildProcess;
-  url: string;
-  lines: Record<string, unknown>[];
-  exited: Promise<number | null>;
-}
-
-function start(env: Record<string, string>): Promise<Started> {
-  const child = spawn(process.execPath, ['dist/src/main.js'], {
-    env: { ...process.env, DATABASE_URL: '', PORT: '0', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: Record<string, unknown>[] = [];
-  let stderr = '';
-  child.stderr!.on('data', (c) => (stderr += String(c)));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        const entry = JSON.parse(line) as Record<string, unknown>;
-        lines.push(entry);
-        if (entry.msg === 'gateway ready') resolve({ child, url: entry.url as string, lines, exited });
-      } catch {
-        /* not a log line */
-      }
-    });
-    void exited.then((code) =>
-      reject(new Error(`gateway exited with ${code} before it was ready:\n${stderr}\n${lines.map((l) => JSON.stringify(l)).join('\n')}`)),
-    );
-  });
+function start(env: Record<string, string>): Promise<GatewayProcess> {
+  return startGatewayProcess({ DATABASE_URL: '', ...env });
 }
 
 async function totalEnterprises(url: string): Promise<number> {
