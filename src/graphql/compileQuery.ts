@@ -49,6 +49,8 @@ export interface ObjectPlan {
   fields: CatalogField[];
   /** Readable fields returned masked, with their rule. */
   masks: { name: string; rule: MaskRule }[];
+  /** Readable fields whose grants cover fewer rows than the dataset's: flagged per row (OUTSIDE_ROWS_PREFIX). */
+  outsideRows: CatalogField[];
   /** Requested fields the caller may not read (never selected). */
   denied: CatalogField[];
   /** Requested references to datasets the caller may not read (never selected). */
@@ -105,7 +107,7 @@ function fieldByName(ds: CatalogDataset, name: string): CatalogField {
 /** Which fields and references of `ds` the selection asks for. */
 export function planObject(ctx: CompileContext, ds: CatalogDataset, selection: Map<string, FieldNode[]>): ObjectPlan {
   const access = ctx.access.of(ds);
-  const plan: ObjectPlan = { ds, access, fields: [], masks: [], denied: [], deniedRefs: [], refs: [] };
+  const plan: ObjectPlan = { ds, access, fields: [], masks: [], outsideRows: [], denied: [], deniedRefs: [], refs: [] };
   const seen = new Set<string>();
   const type = ctx.schema.getType(ds.typeName) as GraphQLObjectType;
   for (const [responseKey, nodes] of selection) {
@@ -120,6 +122,7 @@ export function planObject(ctx: CompileContext, ds: CatalogDataset, selection: M
         else {
           plan.fields.push(field);
           if (fa.mask) plan.masks.push({ name, rule: fa.mask });
+          if (fa.rowFilters) plan.outsideRows.push(field);
         }
       }
       continue;

@@ -2,7 +2,7 @@ import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode, t
 import type { AccessView, DatasetAccess } from '../access/accessPolicy';
 import { AccessAudit, type PlanNotes } from '../audit/AccessAudit';
 import { keyFields } from '../catalog/Catalog';
-import type { Catalog, CatalogDataset, CatalogField } from '../catalog/Catalog';
+import type { Catalog, CatalogDataset } from '../catalog/Catalog';
 import type { Sql } from '../db/createSql';
 import { ForbiddenError } from '../errors';
 import type { RequestContext } from '../server/RequestContext';
@@ -49,15 +49,6 @@ function collectPlan(audit: AccessAudit, plan: ObjectPlan): void {
   for (const r of plan.refs) collectPlan(audit, r.plan);
 }
 
-/** The plan's fields whose grants cover fewer rows than the dataset's (flagged per row). */
-const outsideRowsCache = new WeakMap<ObjectPlan, CatalogField[]>();
-
-function outsideRowsFields(plan: ObjectPlan): CatalogField[] {
-  let list = outsideRowsCache.get(plan);
-  if (!list) outsideRowsCache.set(plan, (list = plan.fields.filter((f) => plan.access.fields.get(f.name)?.rowFilters)));
-  return list;
-}
-
 /** The scalar fields a plan's rows answer (readable or not), as shield's decisions name them. */
 const planFields = new WeakMap<ObjectPlan, DecidedField[]>();
 
@@ -84,7 +75,7 @@ function finishRow(plan: ObjectPlan, row: Record<string, unknown>, ctx: RequestC
     const v = row[m.name];
     if (v !== null && v !== undefined) row[m.name] = maskValue(m.rule, String(v));
   }
-  for (const f of outsideRowsFields(plan)) {
+  for (const f of plan.outsideRows) {
     const flag = OUTSIDE_ROWS_PREFIX + f.name;
     if (row[flag] === true) {
       row[f.name] = new ForbiddenError(plan.access.denial(f, true));

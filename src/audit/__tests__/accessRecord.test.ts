@@ -715,6 +715,26 @@ describe('npm run audit:verify', () => {
       expect(noDb.code).toBe(2);
       expect(noDb.stderr).toMatch(/^cannot verify the access record: database: /m);
     }));
+
+  it('exits 1 naming a deleted record, and one inserted beyond the head', () =>
+    withDb(async (db) => {
+      await writeChain(db.sql, 60);
+      const key = MASTER.toString('base64');
+      await db.sql`ALTER TABLE access_record DISABLE TRIGGER USER`;
+      await db.sql`
+        INSERT INTO access_record
+        SELECT 61, at, request_id, agency, subject, purpose_code, purpose_text, operation_type, operation_name, operation_hash,
+               grant_ids, datasets, fields_returned, fields_denied, masking, row_count, row_key_hashes, subject_hashes,
+               outcome, error_codes, hash, repeat('b', 64)
+          FROM access_record WHERE seq = 60`;
+      const inserted = await runCli({ DATABASE_URL: db.url, AUDIT_HASH_KEY: key });
+      expect(inserted.code).toBe(1);
+      expect(inserted.stderr).toMatch(/^seq 61: inserted — record 61 lies beyond the chain head \(seq 60\)/m);
+      await db.sql`DELETE FROM access_record WHERE seq = 30`;
+      const deleted = await runCli({ DATABASE_URL: db.url, AUDIT_HASH_KEY: key });
+      expect(deleted.code).toBe(1);
+      expect(deleted.stderr).toMatch(/^seq 30: deleted — record 30 is missing: record 31 follows record 29/m);
+    }));
 });
 
 describe('subjectHash', () => {
