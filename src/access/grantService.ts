@@ -12,7 +12,7 @@
  * Concurrent changes of one grant are serialised by a row lock; a revoked grant cannot change.
  */
 import type { Catalog, CatalogDataset } from '../catalog/Catalog';
-import { isAuthority, keyFields } from '../catalog/Catalog';
+import { actsAsAuthority, keyFields } from '../catalog/Catalog';
 import type { Prisma } from '../db/createPrisma';
 import type { Sql } from '../db/createSql';
 import { ConflictError, ForbiddenError, NotFoundError, UserInputError } from '../errors';
@@ -400,8 +400,7 @@ export async function renewGrant(deps: GrantDeps, actor: GrantActor, id: number,
 /** The source department (or the data authority) revokes a grant with a reason; it stops at once on every gateway. */
 export async function revokeGrant(deps: GrantDeps, catalog: Catalog, actor: GrantActor & { roles?: readonly string[] }, id: number, reason: string): Promise<GrantRecord> {
   const owner = await sourceDepartmentOf(deps.prisma, id);
-  // The data authority is its department acting with the authority role.
-  const asAuthority = !!actor.roles?.includes('authority') && isAuthority(catalog, actor.agency);
+  const asAuthority = actsAsAuthority(catalog, { agency: actor.agency, roles: actor.roles ?? [] });
   if (!asAuthority && (owner.department !== actor.agency || !actor.roles?.includes('source_approver'))) {
     throw new ForbiddenError(`only the source department ${owner.department} (source_approver role) or the data authority (authority role) revokes grants on ${owner.datasetCode}`);
   }
@@ -440,7 +439,7 @@ export async function listGrants(
   q: GrantQuery,
 ): Promise<GrantRecord[]> {
   const where: PrismaNamespace.GrantWhereInput = {};
-  if (!(isAuthority(catalog, actor.agency) && actor.roles.includes('authority'))) where.OR = [{ agency: { code: actor.agency } }, { dataset: { department: { code: actor.agency } } }];
+  if (!actsAsAuthority(catalog, actor)) where.OR = [{ agency: { code: actor.agency } }, { dataset: { department: { code: actor.agency } } }];
   if (q.agency) where.agency = { code: q.agency };
   if (q.datasetCode) where.dataset = { code: q.datasetCode };
   if (q.purposeCode) where.purposeCode = q.purposeCode;

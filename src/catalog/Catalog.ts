@@ -170,3 +170,12 @@ export function keyFields(ds: CatalogDataset): CatalogField[] {
 export function isAuthority(catalog: Catalog, agency: string): boolean {
   return catalog.departments.some((d) => d.code === agency && d.isAuthority);
 }
+
+/**
+ * True when a caller sees everything as the data authority: a person of the authority's
+ * department acting in the authority role (a consumer of that department sees what any
+ * department sees).
+ */
+export function actsAsAuthority(catalog: Catalog, who: { agency: string; roles: readonly string[] }): boolean {
+  return who.roles.includes('authority') && isAuthority(catalog, who.agency);
+}

@@ -263,14 +263,14 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
     return new GatewayRequestContext(requestId, principal, purpose, reqLog, services, loadView);
   };
 
+  /** Per agency, the rate window (its number) whose first refusal has been recorded. */
+  const rateRefusalRecorded = new Map<string, number>();
   /**
    * The access record of a request refused before any operation ran (rate limit, body too large,
    * not JSON, too many tokens, an unusable purpose): identified callers leave a record of every
    * attempt, refused ones too. The answer carries no data, so it goes out even if the record
    * cannot be written (that is logged).
    */
-  /** Per agency, the rate window (its number) whose first refusal has been recorded. */
-  const rateRefusalRecorded = new Map<string, number>();
   const recordRefusal = async (
     principal: Principal | null,
     requestId: string,
@@ -295,20 +295,26 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
     });
     await services.accessRecords.append(record).catch((err: unknown) => log().error({ err, errorCode }, 'access record of a refused request not written'));
   };
+  const recordRefusalOf = (ctx: RequestContext, req: IncomingMessage, pathname: string, errorCode: string) =>
+    recordRefusal(ctx.principal, ctx.requestId, ctx.purpose, req, pathname, errorCode, () => ctx.log);
+
+  /** readBody, recording the refusal of a body that cannot be taken (too large, cut off). */
+  const readBodyOf = async (ctx: RequestContext, req: IncomingMessage, pathname: string): Promise<string> => {
+    try {
+      return await readBody(req, config.server.maxRequestBytes);
+    } catch (err) {
+      if (err instanceof GatewayError) await recordRefusalOf(ctx, req, pathname, err.code);
+      throw err;
+    }
+  };
 
   const handleGraphQL = async (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, url: { search: string }) => {
     const headers = new HeaderMap();
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
     let body: unknown = undefined;
-    const refused = (code: string) => recordRefusal(ctx.principal, ctx.requestId, ctx.purpose, req, '/graphql', code, () => ctx.log);
+    const refused = (code: string) => recordRefusalOf(ctx, req, '/graphql', code);
     if (req.method === 'POST') {
-      let text: string;
-      try {
-        text = await readBody(req, config.server.maxRequestBytes);
-      } catch (err) {
-        if (err instanceof GatewayError) await refused(err.code);
-        throw err;
-      }
+      const text = await readBodyOf(ctx, req, '/graphql');
       const type = headers.get('content-type') ?? '';
       if (type.startsWith('application/json') || type.startsWith('application/graphql-response+json')) {
         try {
@@ -363,13 +369,7 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
 
   /** POST /datasets/{code}/verifications (CSV in, CSV out; workflow/batchVerification.ts), recorded like any operation. */
   const handleBatchVerification = async (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, code: string) => {
-    let body: string;
-    try {
-      body = await readBody(req, config.server.maxRequestBytes);
-    } catch (err) {
-      if (err instanceof GatewayError) await recordRefusal(ctx.principal, ctx.requestId, ctx.purpose, req, `/datasets/${code}/verifications`, err.code, () => ctx.log);
-      throw err;
-    }
+    const body = await readBodyOf(ctx, req, `/datasets/${code}/verifications`);
     let csv: string | undefined;
     let failure: unknown;
     try {

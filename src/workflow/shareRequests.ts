@@ -18,7 +18,7 @@
  * day after the event, Asia/Shanghai (src/calendar); a deadline resting on a year whose schedule
  * is not loaded is marked provisional.
  */
-import { isAuthority, type Catalog } from '../catalog/Catalog';
+import { actsAsAuthority, type Catalog } from '../catalog/Catalog';
 import { WorkingDayCalendar, addWorkingDays } from '../calendar/workingDays';
 import { ConflictError, ForbiddenError, NotFoundError, UserInputError } from '../errors';
 import type { Prisma as PrismaNamespace, ShareRequestStatus } from '../generated/prisma/client';
@@ -328,8 +328,7 @@ export async function listShareRequests(
   q: { status?: ShareRequestStatus | null; datasetCode?: string | null },
 ): Promise<ShareRequestRecord[]> {
   const where: PrismaNamespace.ShareRequestWhereInput = {};
-  // Everything for the data authority acting in its role; a consumer of its department sees its own.
-  if (!(isAuthority(catalog, actor.agency) && actor.roles.includes('authority'))) where.OR = [{ agency: { code: actor.agency } }, { dataset: { department: { code: actor.agency } } }];
+  if (!actsAsAuthority(catalog, actor)) where.OR = [{ agency: { code: actor.agency } }, { dataset: { department: { code: actor.agency } } }];
   if (q.status) where.status = q.status;
   if (q.datasetCode) where.dataset = { code: q.datasetCode };
   const rows = await deps.prisma.shareRequest.findMany({ where, include, orderBy: { id: 'asc' }, take: 1000 });

@@ -4,7 +4,7 @@ import { ForbiddenError } from '../../errors';
 import { answerDataDemand, answerPublicRequest, fileCorrection, fileDataDemand, filePublicRequest, resolveCorrection } from '../../workflow/dataIssues';
 import type { RequestContext } from '../../server/RequestContext';
 import { GraphQLJSONObject } from './catalogTypes';
-import { actorOf, actsAsAuthority, catalogOf } from './actor';
+import { actorOf, callerActsAsAuthority, catalogOf } from './actor';
 
 @ObjectType({ description: '未编目数据需求 (R11): data an agency needs that is not in the catalog.' })
 class DataDemandInfo {
@@ -46,7 +46,7 @@ export class DataIssueResolver {
   @Query(() => [DataDemandInfo], { description: 'Demands you filed or that are addressed to your department (the data authority: all).' })
   async dataDemands(@Ctx() ctx: RequestContext): Promise<DataDemandInfo[]> {
     const a = actorOf(ctx);
-    const all = actsAsAuthority(ctx);
+    const all = callerActsAsAuthority(ctx);
     return ctx.services.prisma.dataDemand.findMany({ where: all ? {} : { OR: [{ agency: a.agency }, { department: a.agency }] }, orderBy: { id: 'asc' }, take: 1000 });
   }
 
@@ -74,7 +74,7 @@ export class DataIssueResolver {
   @Query(() => [CorrectionInfo], { description: 'Error reports and data subjects’ requests you filed or that concern your department’s datasets (the data authority: all).' })
   async corrections(@Ctx() ctx: RequestContext): Promise<CorrectionInfo[]> {
     const a = actorOf(ctx);
-    const all = actsAsAuthority(ctx);
+    const all = callerActsAsAuthority(ctx);
     return ctx.services.prisma.dataCorrection.findMany({
       where: all ? {} : { OR: [{ agency: a.agency }, { datasetId: { in: (await ctx.services.prisma.dataset.findMany({ where: { department: { code: a.agency } }, select: { id: true } })).map((d) => d.id) } }] },
       orderBy: { id: 'asc' },
@@ -147,7 +147,7 @@ export class PublicRequestResolver {
   @Query(() => [PublicRequestInfo], { description: 'Public requests addressed to your department (the data authority: all).' })
   async publicRequests(@Ctx() ctx: RequestContext): Promise<PublicRequestInfo[]> {
     const a = actorOf(ctx);
-    const all = actsAsAuthority(ctx) || ctx.principal!.roles.includes('sync_job');
+    const all = callerActsAsAuthority(ctx) || ctx.principal!.roles.includes('sync_job');
     return ctx.services.prisma.publicRequest.findMany({ where: all ? {} : { department: a.agency }, orderBy: { id: 'asc' }, take: 1000 });
   }
 

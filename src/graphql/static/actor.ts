@@ -1,5 +1,5 @@
 import { hasRole, type Role } from '../../auth/Principal';
-import { isAuthority, type Catalog } from '../../catalog/Catalog';
+import { actsAsAuthority, isAuthority, type Catalog } from '../../catalog/Catalog';
 import { ForbiddenError, UnauthenticatedError } from '../../errors';
 import type { RequestContext } from '../../server/RequestContext';
 
@@ -34,12 +34,7 @@ export function authorityOf(ctx: RequestContext, refusal: string, what = 'this o
   return a;
 }
 
-/**
- * Whether the caller sees everything as the data authority: a person of the authority's
- * department acting in the authority role (a consumer of that department sees what any
- * department sees).
- */
-export function actsAsAuthority(ctx: RequestContext): boolean {
-  const p = ctx.principal;
-  return !!p && p.roles.includes('authority') && isAuthority(catalogOf(ctx), p.agency);
+/** Whether the caller sees everything as the data authority (Catalog.actsAsAuthority). */
+export function callerActsAsAuthority(ctx: RequestContext): boolean {
+  return !!ctx.principal && actsAsAuthority(catalogOf(ctx), ctx.principal);
 }
