@@ -3,6 +3,7 @@
  * department who read its datasets (cut down to them), the data authority everything, and the
  * data-subject access report is the authority's alone. No data value appears in any answer.
  */
+import { ROW_SET_MIN_ROWS } from '../src/audit/rowSet';
 import { createTestDatabase, type TestDatabase } from '../src/__testUtils__/testDatabase';
 import { asAgency, startTestGateway, type GraphQLReply, type TestGateway } from '../src/__testUtils__/testGateway';
 import { enterprises, type EnterpriseRow } from '../src/demo/syntheticData';
@@ -310,6 +311,27 @@ describe('subjectAccessReport', () => {
     const lookup = rep.entries.find((e) => e.agency === 'HZ-GAJ' && e.outcome === 'PARTIAL');
     expect(lookup).toMatchObject({ purposeCode: PURPOSE, datasets: [code] });
     expect(lookup!.fieldsReturned).not.toContain(key('legalRepIdNumber'));
+  });
+
+  it('finds reads of many rows, whose hashes the record keeps in a row set', async () => {
+    const page = await gw.graphql<{ enterprises: { nodes: { uscc: string }[] } }>(
+      `query GajPage { enterprises(first: 15) { nodes { uscc name } } }`,
+      undefined,
+      GAJ,
+    );
+    expect(page.body.errors).toBeUndefined();
+    const read = page.body.data!.enterprises.nodes.map((n) => n.uscc);
+    expect(read.length).toBeGreaterThan(ROW_SET_MIN_ROWS);
+    const [rec] = await db.sql`SELECT seq::text AS seq, row_set FROM access_record WHERE operation_name = 'GajPage'`;
+    expect(rec.row_set).toMatch(/^[0-9a-f]{64}$/);
+    const onPage = rows.find((e) => e.uscc === read[read.length - 1])!;
+    const offPage = rows.find((e) => !read.includes(e.uscc))!;
+    for (const v of [{ uscc: onPage.uscc }, { idNumber: onPage.legalRepIdNumber }]) {
+      const entry = (await report(AUTHORITY, v)).body.data!.subjectAccessReport.entries.find((e) => e.seq === rec.seq);
+      expect(entry).toMatchObject({ agency: 'HZ-GAJ', purposeCode: PURPOSE, datasets: [code], fieldsReturned: [key('name'), key('uscc')], outcome: 'OK' });
+    }
+    const other = (await report(AUTHORITY, { uscc: offPage.uscc })).body.data!.subjectAccessReport.entries;
+    expect(other.map((e) => e.seq)).not.toContain(rec.seq);
   });
 
   it('refuses an invalid code, both or neither identifier with BAD_USER_INPUT, never echoing the value', async () => {

@@ -5,6 +5,7 @@
  * SQL that ran, and the access record of every operation.
  */
 import { createAuditKeys } from '../src/audit/auditKeys';
+import { ROW_SET_MIN_ROWS, rowSetDigest } from '../src/audit/rowSet';
 import { verifyAccessChain } from '../src/audit/verifyAccessChain';
 import { decodeKey } from '../src/config/GatewayConfig';
 import { eventually } from '../src/__testUtils__/eventually';
@@ -292,7 +293,19 @@ describe('CONDITIONAL fields (R9) issued by the source department', () => {
     const rec = await lastRecord();
     expect(rec.masking).toEqual({ [`${ENTERPRISE}#legalRepIdNumber`]: 'ID_NUMBER', [`${ENTERPRISE}#legalRepresentative`]: 'NAME' });
     expect(rec).toMatchObject({ outcome: 'OK', row_count: inDistrict.length, grant_ids: [grantId] });
-    expect((rec.row_key_hashes as string[]).length).toBe(inDistrict.length);
+    // More rows than ROW_SET_MIN_ROWS: the record names a row set that holds each row's hashes
+    // (key, then the two subject identifiers), in the order returned.
+    expect(inDistrict.length).toBeGreaterThan(ROW_SET_MIN_ROWS);
+    expect(rec).toMatchObject({ row_key_hashes: [], subject_hashes: [] });
+    const [set] = await db.sql`SELECT row_hashes, subject_hashes FROM access_row_set WHERE digest = ${rec.row_set as string}`;
+    expect(set.row_hashes).toEqual(
+      nodes.map((n) => {
+        const e = inDistrict.find((x) => x.uscc === n.uscc)!;
+        return keys.dataHash(`${ENTERPRISE}\u001f${e.uscc}`) + keys.subjectHash(e.uscc) + keys.subjectHash(e.legalRepIdNumber);
+      }),
+    );
+    expect(set.subject_hashes).toEqual([...new Set(inDistrict.flatMap((e) => [keys.subjectHash(e.uscc), keys.subjectHash(e.legalRepIdNumber)]))].sort());
+    expect(rec.row_set).toBe(rowSetDigest((set.row_hashes as string[]).join(',')));
   });
 
   it('a row outside the restriction does not exist for the grantee', async () => {

@@ -3,6 +3,7 @@
  * (AccessRecordInput) before the response leaves. Holds hashes and names, never values.
  */
 import type { AccessOutcome, AccessRecordInput } from './AccessRecord';
+import { ROW_SET_MIN_ROWS, rowSetDigest, splitRowHashes } from './rowSet';
 
 /**
  * The names a compiled plan reads (datasets, grants, fields returned and refused, masking), sorted
@@ -23,8 +24,11 @@ export class AccessAudit {
   readonly fieldsReturned = new Set<string>();
   readonly fieldsDenied = new Set<string>();
   readonly masking = new Map<string, string>();
-  readonly rowKeyHashes: string[] = [];
-  readonly subjectHashes = new Set<string>();
+  /**
+   * Each returned row's keyed hashes, in the order returned, as the data statement gives them:
+   * its key's hash, then its data-subject identifiers' hashes (compileQuery.ts auditHashes).
+   */
+  readonly rowHashes: string[] = [];
   rowCount = 0;
   /** Datasets refused as a whole (no grant, no purpose). */
   readonly datasetsDenied = new Set<string>();
@@ -90,24 +94,34 @@ export class AccessAudit {
   /**
    * The record: `base` and what was collected. A request that read through one plan and noted
    * nothing else takes the plan's notes as they are; otherwise they are merged into the sets.
+   * The rows' hashes go into the record itself when there are few (ROW_SET_MIN_ROWS), else into
+   * a row set that the record names by its digest (rowSet.ts).
    * Object.assign, not `{ ...base, … }`: V8 (Node 20) builds an object literal that spreads one
    * object and then adds several properties about 25 times slower (~12 µs), and this runs for
    * every request.
    */
-  toRecord(base: Omit<AccessRecordInput, 'grantIds' | 'datasets' | 'fieldsReturned' | 'fieldsDenied' | 'masking' | 'rowCount' | 'rowKeyHashes' | 'subjectHashes' | 'outcome'>): AccessRecordInput {
+  toRecord(
+    base: Omit<AccessRecordInput, 'grantIds' | 'datasets' | 'fieldsReturned' | 'fieldsDenied' | 'masking' | 'rowCount' | 'rowKeyHashes' | 'subjectHashes' | 'rowSet' | 'rowSetHashes' | 'outcome'>,
+  ): AccessRecordInput {
     const plan = this.plan;
     const alone = this.datasets.size === 0 && this.grantIds.size === 0 && this.fieldsReturned.size === 0 && this.fieldsDenied.size === 0 && this.masking.size === 0;
     if (plan !== null && !alone) this.merge(plan);
     const names = plan !== null && alone ? plan : this.sortedNames();
-    return Object.assign({}, base, {
+    let hashes: { rowKeyHashes: string[]; subjectHashes: string[]; rowSet: string | null; rowSetHashes?: string };
+    if (this.rowHashes.length > ROW_SET_MIN_ROWS) {
+      const joined = this.rowHashes.join(',');
+      hashes = { rowKeyHashes: [], subjectHashes: [], rowSet: rowSetDigest(joined), rowSetHashes: joined };
+    } else {
+      const { rowKeyHashes, subjectHashes } = splitRowHashes(this.rowHashes);
+      hashes = { rowKeyHashes, subjectHashes, rowSet: null };
+    }
+    return Object.assign({}, base, hashes, {
       grantIds: names.grantIds as number[],
       datasets: names.datasets as string[],
       fieldsReturned: names.fieldsReturned as string[],
       fieldsDenied: names.fieldsDenied as string[],
       masking: names.masking as Record<string, string>,
       rowCount: this.rowCount,
-      rowKeyHashes: this.rowKeyHashes,
-      subjectHashes: [...this.subjectHashes].sort(),
       outcome: this.outcome(base.errorCodes),
     });
   }

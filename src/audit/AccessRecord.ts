@@ -25,8 +25,20 @@ export interface AccessRecordInput {
   /** `<resource code>#<field>` → mask rule applied to the returned values. */
   masking: Record<string, string>;
   rowCount: number;
+  /** Keyed hash of each returned row's key, in the order returned; empty when `rowSet` is given. */
   rowKeyHashes: string[];
+  /** Keyed hashes of the returned rows' data-subject identifiers, distinct and sorted; empty when `rowSet` is given. */
   subjectHashes: string[];
+  /**
+   * When the operation returned more than ROW_SET_MIN_ROWS rows: the digest of the row set
+   * (`access_row_set`) holding their hashes, which the chain hash covers (format 3); else null.
+   */
+  rowSet: string | null;
+  /**
+   * The row set's `row_hashes` joined with ",", for the writer to store the set when it is new.
+   * Not part of the record (the digest stands for it); required with `rowSet`.
+   */
+  rowSetHashes?: string;
   outcome: AccessOutcome;
   errorCodes: string[];
 }

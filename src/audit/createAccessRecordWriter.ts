@@ -20,6 +20,7 @@ import type { Logger } from 'pino';
 import type { Sql } from '../db/createSql';
 import type { AccessOutcome, AccessRecordInput, AccessRecordRow, AccessRecordWriter } from './AccessRecord';
 import type { AuditKeys } from './auditKeys';
+import { HASH_HEX } from './rowSet';
 
 type ReservedSql = Awaited<ReturnType<Sql['reserve']>>;
 
@@ -37,11 +38,11 @@ const INT4_MAX = 2147483647;
 /** A record as hashed: everything stored except `hash` itself. */
 export type AccessRecordHashed = Omit<AccessRecordRow, 'hash'>;
 
-/** The canonical text's version tags: the writer hashes format 2; format 1 is verified still. */
-export const RECORD_FORMAT_TAGS = { 1: 'hz-access-record/1', 2: 'hz-access-record/2' } as const;
+/** The canonical text's version tags: the writer hashes format 3; formats 1 and 2 are verified still. */
+export const RECORD_FORMAT_TAGS = { 1: 'hz-access-record/1', 2: 'hz-access-record/2', 3: 'hz-access-record/3' } as const;
 export type RecordFormat = keyof typeof RECORD_FORMAT_TAGS;
 /** The format the writer hashes records in. */
-export const CURRENT_RECORD_FORMAT: RecordFormat = 2;
+export const CURRENT_RECORD_FORMAT: RecordFormat = 3;
 
 /**
  * The exact text the chain hash covers, shared by the writer and the verifier. Deterministic:
@@ -58,7 +59,11 @@ export const CURRENT_RECORD_FORMAT: RecordFormat = 2;
  * character above U+00FF (a Chinese purpose text, say) at two bytes per character, and so did the
  * whole text of a record and of its batch with it: a Q2 record's ~12 KB of hashes then cost twice
  * the memory and a conversion for every hash and every write. Format 1 records still verify,
- * wherever they stand in the chain (verifyAccessChain tries both).
+ * wherever they stand in the chain (verifyAccessChain tries each).
+ *
+ * Format 3 (written since 2026-11-28) is format 2 with another tag and one more element after
+ * `prev_hash`: `row_set`, the digest of the row set holding the rows' hashes (rowSet.ts), or null
+ * when the record holds them itself. A record of format 1 or 2 has no row set.
  */
 export function canonicalRecordText(r: AccessRecordHashed, format: RecordFormat = CURRENT_RECORD_FORMAT): string {
   const fields: unknown[] = [
@@ -86,6 +91,7 @@ export function canonicalRecordText(r: AccessRecordHashed, format: RecordFormat 
     r.prevHash,
   ];
   if (format === 1) return JSON.stringify(fields);
+  if (format === 3) fields.push(r.rowSet ?? null);
   // Element by element, so that only an element with a character outside ASCII is rebuilt (the
   // rest, hashes above all, stay one-byte strings): equal to JSON.stringify(fields) with those
   // characters escaped.
@@ -177,6 +183,20 @@ export function createAccessRecordWriter(sql: Sql, keys: AuditKeys, log: Logger,
   let conn: ReservedSql | null = null;
   let connSuspect = false;
   let closed = false;
+  /**
+   * Digests of row sets this process has seen committed: a record naming one does not carry its
+   * hashes again. Bounded; forgetting one only means sending its hashes once more.
+   */
+  const storedRowSets = new Set<string>();
+  const noteStored = (batch: Pending[]) => {
+    for (const p of batch) {
+      const d = p.record.rowSet;
+      if (d) {
+        if (storedRowSets.size >= MAX_KNOWN_ROW_SETS) storedRowSets.clear();
+        storedRowSets.add(d);
+      }
+    }
+  };
 
   const idle = () => !running && inflight.length === 0 && queue.length === 0 && retry.length === 0;
   /** Gives the connection back to the pool when there is no work (or it may be broken). */
@@ -236,17 +256,18 @@ export function createAccessRecordWriter(sql: Sql, keys: AuditKeys, log: Logger,
   /** The locking way (nothing in flight): settles every waiter, never throws. */
   const writeLocked = async (c: ReservedSql, batch: Pending[]) => {
     try {
-      tail = await writeBatchLocked(c, keys, batch.map((p) => p.record));
+      tail = await writeBatchLocked(c, keys, batch.map((p) => p.record), storedRowSets);
     } catch (err) {
       fail(batch, err);
       return;
     }
+    noteStored(batch);
     for (const p of batch) p.resolve();
   };
 
   /** Sends `batch` the one-statement way after `after`, without waiting for the answer. */
   const send = (c: ReservedSql, after: ChainHead, batch: Pending[]) => {
-    const { payload, last } = chainAfter(keys, batch.map((p) => p.record), after);
+    const { payload, last } = chainAfter(keys, batch.map((p) => p.record), after, storedRowSets);
     tail = last;
     // execute(): postgres.js sends a query when it is first awaited; this one must go now. Its
     // outcome is taken at once (a rejection must not wait, unhandled, for the batch before it to
@@ -268,6 +289,7 @@ export function createAccessRecordWriter(sql: Sql, keys: AuditKeys, log: Logger,
           if (err !== null) {
             fail(batch, err);
           } else if (inserted === batch.length) {
+            noteStored(batch);
             for (const p of batch) p.resolve();
           } else {
             // Another process moved the head (or a batch before this one failed): nothing was
@@ -303,10 +325,13 @@ export function createAccessRecordWriter(sql: Sql, keys: AuditKeys, log: Logger,
   };
 }
 
+/** Row-set digests a writer remembers as stored (a digest is 64 characters: ~10 MB at most). */
+const MAX_KNOWN_ROW_SETS = 50_000;
+
 /** The columns as inserted, in table order; the jsonb payload uses these keys. */
 const INSERT_COLUMNS = `seq, at, request_id, agency, subject, purpose_code, purpose_text, operation_type, operation_name,
   operation_hash, grant_ids, datasets, fields_returned, fields_denied, masking, row_count, row_key_hashes,
-  subject_hashes, outcome, error_codes, prev_hash, hash`;
+  subject_hashes, outcome, error_codes, prev_hash, row_set, hash`;
 
 /**
  * The batch travels as ONE text parameter, a JSON array whose elements are the records'
@@ -316,6 +341,8 @@ const INSERT_COLUMNS = `seq, at, request_id, agency, subject, purpose_code, purp
  * and is stored as an object. The statement texts are the same whatever the batch size (prepared
  * once per connection), there is no 65,535-parameter limit, and each record keeps its own array
  * lengths. `$1::text::jsonb`: a parameter typed jsonb would be JSON-encoded again by postgres.js.
+ * A record naming a row set that is not known to be stored carries one more element after its
+ * hash: the set's row hashes joined with ",", as a JSON string.
  */
 const RECORD_COLUMNS = `(e->>1)::bigint, (e->>2)::timestamptz, e->>3, e->>4, e->>5, e->>6, e->>7, e->>8, e->>9, e->>10,
           ARRAY(SELECT x::integer FROM jsonb_array_elements_text(e->11) AS x),
@@ -323,7 +350,21 @@ const RECORD_COLUMNS = `(e->>1)::bigint, (e->>2)::timestamptz, e->>3, e->>4, e->
           ARRAY(SELECT jsonb_array_elements_text(e->14)),
           (SELECT coalesce(jsonb_object_agg(p->>0, p->>1), '{}'::jsonb) FROM jsonb_array_elements(e->15) AS p),
           (e->>16)::integer, ARRAY(SELECT jsonb_array_elements_text(e->17)), ARRAY(SELECT jsonb_array_elements_text(e->18)),
-          (e->>19)::"AccessOutcome", ARRAY(SELECT jsonb_array_elements_text(e->20)), e->>21, e->>22`;
+          (e->>19)::"AccessOutcome", ARRAY(SELECT jsonb_array_elements_text(e->20)), e->>21, e->>22, e->>23`;
+
+/**
+ * Stores the new row sets a batch carries (element 24 of a record: its rows' hashes joined with
+ * ","): the rows as an array, and their distinct subject hashes (every HASH_HEX-digit piece after a
+ * row's first, its key's hash) sorted for the subject report's index. A set already there (read
+ * before, by this process or another) is left as it is: equal digests, equal sets.
+ */
+const INSERT_ROW_SETS = (condition: string) => `INSERT INTO access_row_set (digest, row_hashes, subject_hashes)
+   SELECT e->>22, h,
+          ARRAY(SELECT DISTINCT substr(x, i, ${HASH_HEX}) COLLATE "C" AS s
+                  FROM unnest(h) AS x, generate_series(${HASH_HEX + 1}, length(x), ${HASH_HEX}) AS i ORDER BY s)
+     FROM jsonb_array_elements($1::text::jsonb) AS e, string_to_array(e->>24, ',') AS h
+    WHERE e->>24 IS NOT NULL${condition}
+   ON CONFLICT (digest) DO NOTHING`;
 
 /**
  * The usual case, one statement and one round trip: move the head from where this process left
@@ -333,6 +374,7 @@ const RECORD_COLUMNS = `(e->>1)::bigint, (e->>2)::timestamptz, e->>3, e->>4, e->
  */
 const INSERT_AFTER_KNOWN_HEAD = `WITH moved AS (
    UPDATE access_chain_head SET seq = $2::bigint, hash = $3 WHERE id = 1 AND seq = $4::bigint AND hash = $5 RETURNING 1),
+ sets AS (${INSERT_ROW_SETS(' AND EXISTS (SELECT 1 FROM moved)')}),
  inserted AS (
    INSERT INTO access_record (${INSERT_COLUMNS})
    SELECT ${RECORD_COLUMNS}
@@ -342,7 +384,8 @@ const INSERT_AFTER_KNOWN_HEAD = `WITH moved AS (
  SELECT (SELECT count(*) FROM inserted)::int AS inserted`;
 
 /** The locking way, inside a transaction that holds the head's row lock. */
-const INSERT_AFTER_LOCKED_HEAD = `WITH inserted AS (
+const INSERT_AFTER_LOCKED_HEAD = `WITH sets AS (${INSERT_ROW_SETS('')}),
+ inserted AS (
    INSERT INTO access_record (${INSERT_COLUMNS})
    SELECT ${RECORD_COLUMNS}
      FROM jsonb_array_elements($1::text::jsonb) AS e
@@ -355,17 +398,26 @@ interface ChainHead {
   hash: string;
 }
 
-/** Numbers and hashes `records` after `head`: the batch's parameter text and the new head. */
-function chainAfter(keys: AuditKeys, records: AccessRecordInput[], head: ChainHead): { payload: string; last: ChainHead } {
+/**
+ * Numbers and hashes `records` after `head`: the batch's parameter text and the new head. Row sets
+ * not in `stored` travel with the first record of the batch that names them.
+ */
+function chainAfter(keys: AuditKeys, records: AccessRecordInput[], head: ChainHead, stored: ReadonlySet<string>): { payload: string; last: ChainHead } {
   let seq = head.seq;
   let prevHash = head.hash;
+  let sending: Set<string> | null = null;
   const texts = records.map((r) => {
     seq += 1n;
     // `at` is a Date (milliseconds): stored as is, it reads back equal, as the hash needs.
     // Object.assign, not a spread: see AccessAudit.toRecord.
     const text = canonicalRecordText(Object.assign({}, r, { seq, prevHash }));
     prevHash = keys.chainHash(text);
-    // The canonical text is a JSON array: the hash becomes its last element.
+    // The canonical text is a JSON array: the hash becomes its last element, then a new row set.
+    const set = r.rowSet;
+    if (set && !stored.has(set) && !(sending ??= new Set()).has(set)) {
+      sending.add(set);
+      return `${text.slice(0, -1)},"${prevHash}",${JSON.stringify(r.rowSetHashes)}]`;
+    }
     return `${text.slice(0, -1)},"${prevHash}"]`;
   });
   return { payload: `[${texts.join(',')}]`, last: { seq, hash: prevHash } };
@@ -376,7 +428,7 @@ function chainAfter(keys: AuditKeys, records: AccessRecordInput[], head: ChainHe
  * simple-protocol message; (2) the insert and the head's move in one statement, with COMMIT
  * pipelined behind it. Any failure rolls back.
  */
-async function writeBatchLocked(conn: ReservedSql, keys: AuditKeys, records: AccessRecordInput[]): Promise<ChainHead> {
+async function writeBatchLocked(conn: ReservedSql, keys: AuditKeys, records: AccessRecordInput[], stored: ReadonlySet<string>): Promise<ChainHead> {
   let open = false;
   try {
     open = true;
@@ -385,7 +437,7 @@ async function writeBatchLocked(conn: ReservedSql, keys: AuditKeys, records: Acc
     ).simple()) as unknown as { seq: string; hash: string }[][];
     const [head] = results[results.length - 1];
     if (!head) throw new Error('access_chain_head has no row id = 1 (is the database migrated?)');
-    const { payload, last } = chainAfter(keys, records, { seq: BigInt(head.seq), hash: head.hash });
+    const { payload, last } = chainAfter(keys, records, { seq: BigInt(head.seq), hash: head.hash }, stored);
     const insert = conn.unsafe(INSERT_AFTER_LOCKED_HEAD, [payload, last.seq.toString(), last.hash, records.length], { prepare: true });
     const commit = conn.unsafe('COMMIT');
     // Both settle: an insert error makes COMMIT answer with a rollback, which is not an error.
@@ -450,6 +502,15 @@ function checkRecord(r: AccessRecordInput): string | null {
     if (badText(k) || badText(v)) return 'masking must map strings to strings without NUL or unpaired surrogates';
   }
   if (!Number.isInteger(r.rowCount) || r.rowCount < 0 || r.rowCount > INT4_MAX) return 'rowCount must be a non-negative 32-bit integer';
+  if (r.rowSet === null || r.rowSet === undefined) {
+    if (r.rowSetHashes !== undefined) return 'rowSetHashes needs a rowSet';
+  } else {
+    if (typeof r.rowSet !== 'string' || !/^[0-9a-f]{64}$/.test(r.rowSet)) return 'rowSet must be null or a SHA-256 digest (64 hex digits)';
+    // Not checked character by character (~25 µs for a page's ~10 KB): the text travels JSON-escaped
+    // and the digest covers it as stored, whatever it holds. It comes from PostgreSQL's own hex.
+    if (typeof r.rowSetHashes !== 'string' || r.rowSetHashes.length === 0) return 'rowSetHashes must be the row hashes joined with ","';
+    if (r.rowKeyHashes.length || r.subjectHashes.length) return 'a record with a rowSet keeps no rowKeyHashes or subjectHashes of its own';
+  }
   if (!OUTCOMES.includes(r.outcome)) return `outcome must be one of ${OUTCOMES.join(', ')}`;
   return null;
 }

@@ -10,6 +10,7 @@
 import type { Sql } from '../db/createSql';
 import type { AuditKeys } from './auditKeys';
 import { canonicalRecordText, CURRENT_RECORD_FORMAT, GENESIS_HASH, type AccessRecordHashed, type RecordFormat } from './createAccessRecordWriter';
+import { rowSetDigest, splitRowHashes } from './rowSet';
 
 export type ChainProblemKind = 'altered' | 'inserted' | 'deleted';
 
@@ -42,12 +43,18 @@ interface StoredRecord {
   row: Record<string, unknown>;
   prevHash: string;
   hash: string;
+  /** What is wrong with the row set the record names (missing, changed), or null. */
+  rowSetProblem: string | null;
 }
+
+/** Row sets checked so far (digest → problem or null); cleared when it grows large. */
+const MAX_CHECKED_ROW_SETS = 20_000;
 
 /**
  * Verifies the whole chain and reports the first problem:
  * - **altered**: a record's columns no longer give its hash (a field, its seq, its prev_hash or
- *   its hash was changed), or the head's hash is not the last record's;
+ *   its hash was changed), the row set it names is missing or no longer gives its digest, or the
+ *   head's hash is not the last record's;
  * - **deleted**: a seq is missing (a gap), or the head is ahead of the last record (a missing
  *   tail), or the head row itself is gone;
  * - **inserted**: a record the chain does not link: beyond the head, numbered below 1, a record
@@ -71,29 +78,60 @@ export async function verifyAccessChain(sql: Sql, keys: AuditKeys, opts: VerifyO
           `SELECT seq::text AS seq, (extract(epoch FROM at) * 1000)::text AS at_ms, at::text AS at_text,
                   request_id, agency, subject, purpose_code, purpose_text, operation_type, operation_name,
                   operation_hash, grant_ids, datasets, fields_returned, fields_denied, masking, row_count,
-                  row_key_hashes, subject_hashes, outcome::text AS outcome, error_codes, prev_hash, hash
+                  row_key_hashes, subject_hashes, outcome::text AS outcome, error_codes, prev_hash, hash, row_set
              FROM access_record
             WHERE seq > $1::bigint
             ORDER BY access_record.seq -- the column, not the text alias
             LIMIT $2::int`,
           [after, pageSize],
         );
-        for (const r of page) yield toStored(r);
+        const problems = await rowSetProblems(page.map((r) => r.row_set as string | null));
+        for (const r of page) yield toStored(r, r.row_set ? problems.get(r.row_set as string)! : null);
         if (page.length < pageSize) return;
         after = page[page.length - 1].seq as string;
       }
     }
 
-    // Records are hashed in one canonical format or the other (createAccessRecordWriter.ts): the
-    // one the record before matched is tried first, so a chain costs one hash per record.
+    /** Each row set named on a page, checked once: its hashes give its digest and its subject hashes. */
+    const checkedSets = new Map<string, string | null>();
+    async function rowSetProblems(digests: (string | null)[]): Promise<Map<string, string | null>> {
+      if (checkedSets.size > MAX_CHECKED_ROW_SETS) checkedSets.clear();
+      const wanted = [...new Set(digests.filter((d): d is string => !!d && !checkedSets.has(d)))];
+      if (wanted.length) {
+        const sets = await tx<{ digest: string; row_hashes: string[]; subject_hashes: string[] }[]>`
+          SELECT digest, row_hashes, subject_hashes FROM access_row_set WHERE digest = ANY(${wanted}::text[])`;
+        const found = new Map(sets.map((x) => [x.digest, x]));
+        for (const d of wanted) {
+          const set = found.get(d);
+          let problem: string | null = null;
+          if (!set) problem = `the row set it names (${d}) is missing from access_row_set`;
+          else if (rowSetDigest(set.row_hashes.join(',')) !== d) problem = `the row set it names (${d}) was changed: its row hashes no longer give its digest`;
+          else if (splitRowHashes(set.row_hashes).subjectHashes.join(',') !== set.subject_hashes.join(',')) {
+            problem = `the row set it names (${d}) was changed: its subject hashes are not those of its row hashes`;
+          }
+          checkedSets.set(d, problem);
+        }
+      }
+      const out = new Map<string, string | null>();
+      for (const d of digests) if (d) out.set(d, checkedSets.get(d)!);
+      return out;
+    }
+
+    // Records are hashed in one of the canonical formats (createAccessRecordWriter.ts): the one
+    // the record before matched is tried first, so a chain costs one hash per record. Only
+    // format 3 covers a row set: a record of an older format that names one was changed.
     let format: RecordFormat = CURRENT_RECORD_FORMAT;
     const matchesHash = (r: StoredRecord): boolean => {
       const hashed = hashedFrom(r);
-      if (keys.chainHash(canonicalRecordText(hashed, format)) === r.hash) return true;
-      const other: RecordFormat = format === 2 ? 1 : 2;
-      if (keys.chainHash(canonicalRecordText(hashed, other)) !== r.hash) return false;
-      format = other;
-      return true;
+      const fits = (f: RecordFormat) => (f === 3 || hashed.rowSet === null) && keys.chainHash(canonicalRecordText(hashed, f)) === r.hash;
+      if (fits(format)) return true;
+      for (const f of [3, 2, 1] as const) {
+        if (f !== format && fits(f)) {
+          format = f;
+          return true;
+        }
+      }
+      return false;
     };
 
     const it = records();
@@ -131,6 +169,7 @@ export async function verifyAccessChain(sql: Sql, keys: AuditKeys, opts: VerifyO
           }
           return fail(r.seq, 'inserted', `record ${r.seq} does not link to record ${r.seq - 1n}: its prev_hash is not that record's hash`);
         }
+        if (r.rowSetProblem !== null) return fail(r.seq, 'altered', `record ${r.seq}: ${r.rowSetProblem}`);
         checked++;
         prevHash = r.hash;
         expected = r.seq + 1n;
@@ -156,7 +195,7 @@ export async function verifyAccessChain(sql: Sql, keys: AuditKeys, opts: VerifyO
   });
 }
 
-function toStored(r: Record<string, unknown>): StoredRecord {
+function toStored(r: Record<string, unknown>, rowSetProblem: string | null): StoredRecord {
   // `at` is written as whole milliseconds; extract(epoch) is exact numeric text, e.g. "1795780800123.000000".
   const ms = /^(-?\d+)(?:\.0*)?$/.exec(String(r.at_ms));
   return {
@@ -166,6 +205,7 @@ function toStored(r: Record<string, unknown>): StoredRecord {
     row: r,
     prevHash: r.prev_hash as string,
     hash: r.hash as string,
+    rowSetProblem,
   };
 }
 
@@ -191,6 +231,7 @@ function hashedFrom(s: StoredRecord): AccessRecordHashed {
     rowCount: r.row_count as number,
     rowKeyHashes: r.row_key_hashes as string[],
     subjectHashes: r.subject_hashes as string[],
+    rowSet: (r.row_set as string | null) ?? null,
     outcome: r.outcome as AccessRecordHashed['outcome'],
     errorCodes: r.error_codes as string[],
     prevHash: s.prevHash,

@@ -10,6 +10,7 @@ import { getArgumentValues, type FieldNode, type GraphQLObjectType, type GraphQL
 import { referenceDenial, type AccessView, type DatasetAccess } from '../access/accessPolicy';
 import type { AccessAudit } from '../audit/AccessAudit';
 import { DATA_HASH_BYTES, type DataPads } from '../audit/auditKeys';
+import { HASH_HEX } from '../audit/rowSet';
 import type { Catalog, CatalogDataset, CatalogField, CatalogReference, MaskRule } from '../catalog/Catalog';
 import { keyFields } from '../catalog/Catalog';
 import { ForbiddenError, UserInputError } from '../errors';
@@ -200,8 +201,6 @@ function hmacSql(textExpr: string, params: Params, pads: DataPads): string {
   return `encode(substring(sha256(${outer} || sha256(${inner} || textsend(${textExpr}))) FROM 1 FOR ${DATA_HASH_BYTES}), 'hex')`;
 }
 
-/** Hex digits of one data hash. */
-const HASH_HEX = 2 * DATA_HASH_BYTES;
 
 /**
  * A row's data hashes as one text (see auditKeys.ts for the texts hashed): the key's hash, then
@@ -288,8 +287,7 @@ function hashesAsJson(hexExpr: string): string {
 
 /** Takes a row's data hashes (auditHashes) into the request's access record. */
 export function noteAuditHashes(audit: AccessAudit, hashes: string): void {
-  audit.rowKeyHashes.push(hashes.slice(0, HASH_HEX));
-  for (let i = HASH_HEX; i < hashes.length; i += HASH_HEX) audit.subjectHashes.add(hashes.slice(i, i + HASH_HEX));
+  audit.rowHashes.push(hashes);
 }
 
 /** json_build_object(...) of one row, with nested references as correlated subqueries. */

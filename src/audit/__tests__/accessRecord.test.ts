@@ -13,6 +13,7 @@ import { createTestDatabase, type TestDatabase } from '../../__testUtils__/testD
 import type { AccessRecordInput, AccessRecordWriter } from '../AccessRecord';
 import { createAuditKeys, DATA_HASH_BYTES } from '../auditKeys';
 import { canonicalRecordText, createAccessRecordWriter, GENESIS_HASH } from '../createAccessRecordWriter';
+import { rowSetDigest } from '../rowSet';
 import { verifyAccessChain } from '../verifyAccessChain';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -43,6 +44,7 @@ function record(i: number, overrides: Partial<AccessRecordInput> = {}): AccessRe
     rowCount: i,
     rowKeyHashes: Array.from({ length: i % 3 }, (_, k) => keys.dataHash(`row ${i} ${k}`)),
     subjectHashes: i % 2 ? [keys.subjectHash(`11010519491231${String(i).padStart(3, '0')}X`)] : [],
+    rowSet: null,
     outcome: (['OK', 'PARTIAL', 'DENIED', 'FAILED'] as const)[i % 4],
     errorCodes: i % 4 === 3 ? ['INTERNAL_SERVER_ERROR'] : [],
     ...overrides,
@@ -169,10 +171,9 @@ describe('canonicalRecordText', () => {
 describe('canonicalRecordText formats', () => {
   const unicode = { ...record(1), subject: '王小明 😀', seq: 7n, prevHash: GENESIS_HASH };
 
-  it('format 2 (written now) is ASCII only and says exactly what format 1 says', () => {
+  it('format 2 is ASCII only and says exactly what format 1 says', () => {
     const v1 = canonicalRecordText(unicode, 1);
     const v2 = canonicalRecordText(unicode, 2);
-    expect(canonicalRecordText(unicode)).toBe(v2);
     expect(v1).toContain('企业开办审批');
     expect(v2).toMatch(/^[\x00-\x7f]*$/);
     expect(v2).toContain('\\u4f01\\u4e1a'); // 企业
@@ -181,6 +182,18 @@ describe('canonicalRecordText formats', () => {
     expect([tag1, tag2]).toEqual(['hz-access-record/1', 'hz-access-record/2']);
     expect(rest2).toEqual(rest1);
     expect(rest2[4]).toBe('王小明 😀');
+  });
+
+  it('format 3 (written now) is format 2 with its tag and the row set after prev_hash', () => {
+    const v2 = JSON.parse(canonicalRecordText(unicode, 2)) as unknown[];
+    const digest = 'ab'.repeat(32);
+    for (const rowSet of [null, digest]) {
+      const v3 = canonicalRecordText({ ...unicode, rowSet }, 3);
+      expect(canonicalRecordText({ ...unicode, rowSet })).toBe(v3);
+      expect(v3).toMatch(/^[\x00-\x7f]*$/);
+      expect(JSON.parse(v3)).toEqual(['hz-access-record/3', ...v2.slice(1), rowSet]);
+    }
+    expect(canonicalRecordText({ ...unicode, rowSet: digest })).not.toBe(canonicalRecordText({ ...unicode, rowSet: 'cd'.repeat(32) }));
   });
 
   it('an ASCII record differs between the formats only in its tag', () => {
@@ -212,7 +225,7 @@ async function insertFormat1Chain(sql: Sql, n: number): Promise<void> {
 }
 
 describe('a chain begun in format 1', () => {
-  it('verifies, and the writer extends it in format 2', () =>
+  it('verifies, and the writer extends it in format 3', () =>
     withDb(async (db) => {
       await insertFormat1Chain(db.sql, 12);
       expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 12 });
@@ -220,14 +233,13 @@ describe('a chain begun in format 1', () => {
       await Promise.all([20, 21, 22].map((i) => writer.append(record(i))));
       await writer.close();
       expect(await verifyAccessChain(db.sql, keys, { pageSize: 5 })).toEqual({ ok: true, checked: 15 });
-      // The new records were hashed over their format-2 text (record 20 has a Chinese purpose
-      // text, so the two formats differ for it).
+      // The new records were hashed over their format-3 text.
       const stored = await db.sql<{ seq: string; prev_hash: string; hash: string }[]>`
         SELECT seq::text AS seq, prev_hash, hash FROM access_record WHERE seq >= 13 ORDER BY seq`;
       expect(stored.map((r) => r.seq)).toEqual(['13', '14', '15']);
       stored.forEach((r, k) => {
         const hashed = { ...record(20 + k), seq: BigInt(r.seq), prevHash: r.prev_hash };
-        expect(r.hash).toBe(keys.chainHash(canonicalRecordText(hashed, 2)));
+        expect(r.hash).toBe(keys.chainHash(canonicalRecordText(hashed, 3)));
       });
       expect(stored[0].hash).not.toBe(keys.chainHash(canonicalRecordText({ ...record(20), seq: 13n, prevHash: stored[0].prev_hash }, 1)));
     }));
@@ -598,6 +610,106 @@ describe('append-only table', () => {
       await expect(db.sql`DELETE FROM access_record WHERE seq = 2`).rejects.toThrow('access_record is append-only: DELETE refused');
       await expect(db.sql`TRUNCATE access_record`).rejects.toThrow('access_record is append-only: TRUNCATE refused');
       expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 3 });
+    }));
+});
+
+/** A row set of `n` rows (key hash, and every other row a subject hash shared by pairs of rows): its record fields. */
+function rowSetOf(n: number, tag = 'L'): Pick<AccessRecordInput, 'rowKeyHashes' | 'subjectHashes' | 'rowCount' | 'rowSet' | 'rowSetHashes'> & { rows: string[]; subjects: string[] } {
+  const rows = Array.from({ length: n }, (_, k) => keys.dataHash(`3.44.13.002/00000002\u001f${tag}${k}`) + (k % 2 ? keys.subjectHash(`USCC-${tag}-${k >> 2}`) : ''));
+  const subjects = [...new Set(rows.flatMap((h) => (h.length > 2 * DATA_HASH_BYTES ? [h.slice(2 * DATA_HASH_BYTES)] : [])))].sort();
+  const joined = rows.join(',');
+  return { rows, subjects, rowKeyHashes: [], subjectHashes: [], rowCount: n, rowSet: rowSetDigest(joined), rowSetHashes: joined };
+}
+
+describe('row sets (records of many rows)', () => {
+  it('are stored once per distinct set, named by their digest, derived subject hashes sorted, and verify', () =>
+    withDb(async (db) => {
+      const a = rowSetOf(30, 'A');
+      const b = rowSetOf(12, 'B');
+      const strip = ({ rows: _r, subjects: _s, ...fields }: ReturnType<typeof rowSetOf>) => fields;
+      const writer = createAccessRecordWriter(db.sql, keys, silent);
+      // One batch naming A twice and B once (the first goes the locking way), then A again in one statement.
+      await Promise.all([writer.append(record(1, strip(a))), writer.append(record(2, strip(b))), writer.append(record(3, strip(a)))]);
+      await writer.append(record(4, strip(a)));
+      await writer.append(record(5)); // a record of few rows keeps its hashes itself
+      await writer.close();
+      const sets = await db.sql<{ digest: string; row_hashes: string[]; subject_hashes: string[] }[]>`
+        SELECT digest, row_hashes, subject_hashes FROM access_row_set ORDER BY digest`;
+      expect(sets).toEqual(
+        [
+          { digest: a.rowSet, row_hashes: a.rows, subject_hashes: a.subjects },
+          { digest: b.rowSet, row_hashes: b.rows, subject_hashes: b.subjects },
+        ].sort((x, y) => (x.digest! < y.digest! ? -1 : 1)),
+      );
+      const recs = await db.sql`SELECT seq::int AS seq, row_set, row_key_hashes, subject_hashes, row_count FROM access_record ORDER BY seq`;
+      expect(recs.map((r) => r.row_set)).toEqual([a.rowSet, b.rowSet, a.rowSet, a.rowSet, null]);
+      expect(recs[0]).toMatchObject({ row_key_hashes: [], subject_hashes: [], row_count: 30 });
+      expect(recs[4].row_key_hashes).toEqual(record(5).rowKeyHashes);
+      expect(await verifyAccessChain(db.sql, keys, { pageSize: 2 })).toEqual({ ok: true, checked: 5 });
+    }));
+
+  it('are append-only, and a set changed or removed by the owner is found at the first record naming it', () =>
+    withDb(async (db) => {
+      const a = rowSetOf(20, 'A');
+      const { rows: _r, subjects: _s, ...fields } = a;
+      const writer = createAccessRecordWriter(db.sql, keys, silent);
+      for (let i = 1; i <= 6; i++) await writer.append(record(i, i === 4 || i === 6 ? fields : {}));
+      await writer.close();
+      await expect(db.sql`UPDATE access_row_set SET row_hashes = row_hashes[1:2]`).rejects.toThrow('access_row_set is append-only: UPDATE refused');
+      await expect(db.sql`DELETE FROM access_row_set`).rejects.toThrow('access_row_set is append-only: DELETE refused');
+      await expect(db.sql`TRUNCATE access_row_set`).rejects.toThrow('access_row_set is append-only: TRUNCATE refused');
+      expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 6 });
+
+      await db.sql`ALTER TABLE access_row_set DISABLE TRIGGER USER`;
+      await db.sql`UPDATE access_row_set SET row_hashes = row_hashes[2:]`; // a read row taken out of the set
+      expect(await verifyAccessChain(db.sql, keys)).toEqual({
+        ok: false,
+        checked: 3,
+        problem: { seq: '4', kind: 'altered', message: `record 4: the row set it names (${a.rowSet}) was changed: its row hashes no longer give its digest` },
+      });
+      await db.sql`UPDATE access_row_set SET row_hashes = ${a.rows}::text[], subject_hashes = subject_hashes[2:]`; // a subject hidden from the report
+      expect((await verifyAccessChain(db.sql, keys)).problem).toEqual({
+        seq: '4',
+        kind: 'altered',
+        message: `record 4: the row set it names (${a.rowSet}) was changed: its subject hashes are not those of its row hashes`,
+      });
+      await db.sql`DELETE FROM access_row_set`;
+      expect((await verifyAccessChain(db.sql, keys)).problem).toEqual({ seq: '4', kind: 'altered', message: `record 4: the row set it names (${a.rowSet}) is missing from access_row_set` });
+    }));
+
+  it('a record of an older format given a row set afterwards is found', () =>
+    withDb(async (db) => {
+      await insertFormat1Chain(db.sql, 5);
+      const a = rowSetOf(10);
+      await db.sql`INSERT INTO access_row_set (digest, row_hashes, subject_hashes) VALUES (${a.rowSet}, ${a.rows}::text[], ${a.subjects}::text[])`;
+      await db.sql`ALTER TABLE access_record DISABLE TRIGGER USER`;
+      await db.sql`UPDATE access_record SET row_set = ${a.rowSet} WHERE seq = 3`;
+      expect((await verifyAccessChain(db.sql, keys)).problem).toMatchObject({ seq: '3', kind: 'altered' });
+    }));
+
+  it('a record with a row set must give its hashes, keep none of its own, and name a SHA-256 digest', () =>
+    withDb(async (db) => {
+      const a = rowSetOf(10);
+      const { rows: _r, subjects: _s, ...fields } = a;
+      const writer = createAccessRecordWriter(db.sql, keys, silent);
+      const results = await Promise.allSettled([
+        writer.append(record(1, { ...fields, rowSetHashes: undefined })),
+        writer.append(record(2, { ...fields, subjectHashes: ['ab'] })),
+        writer.append(record(3, { ...fields, rowSet: 'xyz' })),
+        writer.append(record(4, { rowSetHashes: a.rowSetHashes })),
+        writer.append(record(5, { ...fields, rowSetHashes: 42 as never })),
+        writer.append(record(6, fields)),
+      ]);
+      await writer.close();
+      expect(results.map((r) => (r.status === 'rejected' ? (r.reason as Error).message.replace(/^invalid access record: /, '') : 'ok'))).toEqual([
+        'rowSetHashes must be the row hashes joined with ","',
+        'a record with a rowSet keeps no rowKeyHashes or subjectHashes of its own',
+        'rowSet must be null or a SHA-256 digest (64 hex digits)',
+        'rowSetHashes needs a rowSet',
+        'rowSetHashes must be the row hashes joined with ","',
+        'ok',
+      ]);
+      expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 1 });
     }));
 });
 

@@ -231,16 +231,24 @@ export class AccessRecordResolver {
     const hash = ctx.services.auditKeys.subjectHash(value);
     const { sql } = ctx.services;
     const period = [
-      ...(from ? [sql`at >= ${from.toISOString()}::timestamptz`] : []),
-      ...(to ? [sql`at < ${to.toISOString()}::timestamptz`] : []),
+      ...(from ? [sql`r.at >= ${from.toISOString()}::timestamptz`] : []),
+      ...(to ? [sql`r.at < ${to.toISOString()}::timestamptz`] : []),
     ].reduce((acc, c) => sql`${acc} AND ${c}`, sql`TRUE`);
+    const limit = SUBJECT_REPORT_MAX_ENTRIES + 1;
+    // A record holds its rows' subject hashes itself, or names a row set that holds them (many
+    // rows; audit/rowSet.ts): both are searched, each through its GIN index, newest first.
     const rows = await sql<(Omit<SubjectAccessEntry, 'at'> & { at: string })[]>`
       SELECT seq::text AS seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at, agency, subject, purpose_code AS "purposeCode", purpose_text AS "purposeText",
              datasets, fields_returned AS "fieldsReturned", grant_ids AS "grantIds", outcome::text AS outcome
-        FROM access_record
-       WHERE subject_hashes @> ARRAY[${hash}]::text[] AND ${period}
-       ORDER BY seq DESC
-       LIMIT ${SUBJECT_REPORT_MAX_ENTRIES + 1}`;
+        FROM ((SELECT r.* FROM access_record r
+                WHERE r.subject_hashes @> ARRAY[${hash}]::text[] AND ${period}
+                ORDER BY r.seq DESC LIMIT ${limit})
+              UNION ALL
+              (SELECT r.* FROM access_row_set s JOIN access_record r ON r.row_set = s.digest
+                WHERE s.subject_hashes @> ARRAY[${hash}]::text[] AND ${period}
+                ORDER BY r.seq DESC LIMIT ${limit})) AS found
+       ORDER BY found.seq DESC
+       LIMIT ${limit}`;
     return {
       identifierType,
       truncated: rows.length > SUBJECT_REPORT_MAX_ENTRIES,
