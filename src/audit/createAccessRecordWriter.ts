@@ -311,6 +311,9 @@ export function createAccessRecordWriter(sql: Sql, keys: AuditKeys, log: Logger,
       if (closed) return Promise.reject(new Error('the access record writer is closed'));
       const invalid = checkRecord(record);
       if (invalid) return Promise.reject(new TypeError(`invalid access record: ${invalid}`));
+      // A row set already stored needs only its digest: its hashes (~10 KB for a page) are let go
+      // now rather than held until the batch is written.
+      if (record.rowSet && storedRowSets.has(record.rowSet)) record = Object.assign({}, record, { rowSetHashes: undefined });
       return new Promise<void>((resolve, reject) => {
         queue.push({ record, resolve, reject });
         schedule();
@@ -414,7 +417,8 @@ function chainAfter(keys: AuditKeys, records: AccessRecordInput[], head: ChainHe
     prevHash = keys.chainHash(text);
     // The canonical text is a JSON array: the hash becomes its last element, then a new row set.
     const set = r.rowSet;
-    if (set && !stored.has(set) && !(sending ??= new Set()).has(set)) {
+    // (A record whose hashes were let go on append names a set already stored: it carries none.)
+    if (set && r.rowSetHashes !== undefined && !stored.has(set) && !(sending ??= new Set()).has(set)) {
       sending.add(set);
       return `${text.slice(0, -1)},"${prevHash}",${JSON.stringify(r.rowSetHashes)}]`;
     }

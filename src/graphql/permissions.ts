@@ -255,14 +255,27 @@ function decidedPerRequest(
     }
     return found;
   };
+  // The fields below a root field node that shield allowed, by access view: the rules of these
+  // types depend on the view alone (memoised: a steady caller has the same object request after
+  // request), so a view that was allowed them all once is allowed them again. Refusals are not
+  // kept: each is decided (and its error made) anew.
+  const allowedBelow = new WeakMap<AccessView, WeakMap<Map<string, Guard>, readonly string[]>>();
   const query = { ...generated.Query };
   for (const name of rootFields) {
     const rootGuard = generated.Query[name] as Guard;
     query[name] = (async (resolve, parent, args, ctx, info) => {
       const decided = decisions.get(ctx) ?? new Map<string, unknown>();
       decisions.set(ctx, decided);
+      const below = guardsBelow(info);
+      // (A view that cannot be loaded is left to the rules, which report it as before.)
+      const view = ctx.accessView ?? (await ctx.access().catch(() => undefined));
+      const allowed = view && allowedBelow.get(view)?.get(below);
+      if (allowed) {
+        for (const key of allowed) if (!decided.has(key)) decided.set(key, ALLOWED);
+        return rootGuard(resolve, parent, args, ctx, info);
+      }
       const deciding: Promise<void>[] = [];
-      for (const [key, guard] of guardsBelow(info)) {
+      for (const [key, guard] of below) {
         if (decided.has(key)) continue;
         // Shield's own middleware, with a resolver that only reports that it was reached.
         deciding.push(
@@ -273,6 +286,12 @@ function decidedPerRequest(
         );
       }
       if (deciding.length) await Promise.all(deciding);
+      const decidedView = ctx.accessView;
+      if (decidedView && [...below.keys()].every((key) => decided.get(key) === ALLOWED)) {
+        let byNode = allowedBelow.get(decidedView);
+        if (!byNode) allowedBelow.set(decidedView, (byNode = new WeakMap()));
+        byNode.set(below, [...below.keys()]);
+      }
       return rootGuard(resolve, parent, args, ctx, info);
     }) satisfies Guard as IMiddlewareFunction;
   }

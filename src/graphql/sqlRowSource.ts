@@ -8,7 +8,7 @@ import { ForbiddenError } from '../errors';
 import type { RequestContext } from '../server/RequestContext';
 import { maskValue } from '../validation/mask';
 import { connectionSelection, type DatasetRowSource } from './buildDatasetSchema';
-import { AUDIT_PROP, compileList, compileLookup, noteAuditHashes, OUTSIDE_ROWS_PREFIX, REF_PREFIX, type CompileContext, type ObjectPlan } from './compileQuery';
+import { AUDIT_PROP, compileList, compileLookup, noteAuditHashes, OUTSIDE_ROWS_PREFIX, REF_PREFIX, type CompileContext, type CompiledStatement, type ObjectPlan } from './compileQuery';
 import { applyFieldDecisions, decidedFields, type DecidedField } from './permissions';
 import { collectFields } from './selection';
 import { VERIFICATION_FLAG } from './verificationFlag';
@@ -102,6 +102,16 @@ function datasetAccess(view: AccessView, ds: CatalogDataset, audit: AccessAudit)
   return access;
 }
 
+/** A compiled page statement, kept for the same node, view and variables. */
+interface CachedList extends CompiledStatement {
+  /** What the plan reads, for the access record (made on first use). */
+  notes?: PlanNotes;
+}
+/** Variables longer than this as JSON are not used as a cache key (a page is compiled anew). */
+const MAX_LIST_KEY = 2000;
+/** Pages kept per field node and view; the oldest go all at once beyond this. */
+const MAX_LISTS_PER_NODE = 256;
+
 interface CachedLookup {
   text: string;
   /** Parameters after the key values. */
@@ -125,6 +135,8 @@ export function createSqlRowSource(sql: Sql, catalog: Catalog, maxNestedRows: nu
   // the same query string hits the same node) and per access (access views are memoised,
   // so a steady caller hits the same object).
   const lookups = new WeakMap<FieldNode, WeakMap<DatasetAccess, CachedLookup>>();
+  // Compiled pages per field node, access view and variables (exact: a page asked again).
+  const lists = new WeakMap<FieldNode, WeakMap<AccessView, Map<string, CachedList>>>();
   const compileContext = (info: GraphQLResolveInfo, ctx: RequestContext, access: AccessView): CompileContext => ({
     schema: info.schema,
     catalog,
@@ -173,10 +185,27 @@ export function createSqlRowSource(sql: Sql, catalog: Catalog, maxNestedRows: nu
     async list(ds, args, info, ctx) {
       const view = await ctx.access();
       datasetAccess(view, ds, ctx.audit);
-      const cc = compileContext(info, ctx, view);
-      const sel = connectionSelection(cc, info);
-      const stmt = compileList(cc, ds, args, sel);
-      if (audit) collectPlan(ctx.audit, stmt.plan);
+      // A page's statement follows from the field node (its literal arguments and selection),
+      // the variables and the access view: the same three give the same statement and values.
+      const node = info.fieldNodes.length === 1 ? info.fieldNodes[0] : undefined;
+      const key = node ? JSON.stringify(info.variableValues ?? {}) : '';
+      let byKey = node && key.length <= MAX_LIST_KEY ? lists.get(node)?.get(view) : undefined;
+      let stmt: CachedList | undefined = byKey?.get(key);
+      if (!stmt) {
+        const cc = compileContext(info, ctx, view);
+        stmt = compileList(cc, ds, args, connectionSelection(cc, info));
+        if (node && key.length <= MAX_LIST_KEY) {
+          let byView = lists.get(node);
+          if (!byView) lists.set(node, (byView = new WeakMap()));
+          if (!byKey) byView.set(view, (byKey = new Map()));
+          if (byKey.size >= MAX_LISTS_PER_NODE) byKey.clear();
+          byKey.set(key, stmt);
+        }
+      }
+      if (audit) {
+        const plan = stmt.plan;
+        ctx.audit.notePlan((stmt.notes ??= AccessAudit.planNotes((a) => collectPlan(a, plan))));
+      }
       const [row] = await sql.unsafe<{ d: string; total?: number }[]>(stmt.text, stmt.values as never[], { prepare: true });
       const nodes = JSON.parse(row.d) as Record<string, unknown>[];
       const hasNextPage = nodes.length > args.first;
