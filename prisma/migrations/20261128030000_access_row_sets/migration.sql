@@ -21,14 +21,11 @@ ALTER TABLE "access_row_set"
     ALTER COLUMN "subject_hashes" SET STORAGE EXTERNAL;
 CREATE INDEX "access_row_set_subject_hashes_idx" ON "access_row_set" USING GIN ("subject_hashes");
 
-CREATE FUNCTION "access_row_set_append_only"() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  RAISE EXCEPTION 'access_row_set is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
-END $$;
-CREATE TRIGGER "access_row_set_no_update" BEFORE UPDATE OR DELETE ON "access_row_set"
-  FOR EACH ROW EXECUTE FUNCTION "access_row_set_append_only"();
-CREATE TRIGGER "access_row_set_no_truncate" BEFORE TRUNCATE ON "access_row_set"
-  FOR EACH STATEMENT EXECUTE FUNCTION "access_row_set_append_only"();
+-- Append-only like access_record: its trigger function now names the table it guards.
+CREATE OR REPLACE FUNCTION "access_record_append_only"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege'; END $$;
+CREATE TRIGGER "access_row_set_no_update" BEFORE UPDATE OR DELETE ON "access_row_set" FOR EACH ROW EXECUTE FUNCTION "access_record_append_only"();
+CREATE TRIGGER "access_row_set_no_truncate" BEFORE TRUNCATE ON "access_row_set" FOR EACH STATEMENT EXECUTE FUNCTION "access_record_append_only"();
 
 -- The digest of the record's row set; NULL when the record holds its hashes itself (few rows).
 ALTER TABLE "access_record" ADD COLUMN "row_set" TEXT;
