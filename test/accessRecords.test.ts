@@ -332,6 +332,14 @@ describe('subjectAccessReport', () => {
     }
     const other = (await report(AUTHORITY, { uscc: offPage.uscc })).body.data!.subjectAccessReport.entries;
     expect(other.map((e) => e.seq)).not.toContain(rec.seq);
+    // The period applies to reads through row sets too.
+    const [{ ms }] = await db.sql`SELECT (extract(epoch FROM at) * 1000)::float8 AS ms FROM access_record WHERE seq = ${rec.seq}::bigint`;
+    const at = new Date(ms as number);
+    const seqsIn = async (period: Record<string, string>) =>
+      (await report(AUTHORITY, { uscc: onPage.uscc, ...period })).body.data!.subjectAccessReport.entries.map((e) => e.seq);
+    expect(await seqsIn({ from: at.toISOString() })).toContain(rec.seq);
+    expect(await seqsIn({ from: new Date(at.getTime() + 1).toISOString() })).not.toContain(rec.seq);
+    expect(await seqsIn({ to: at.toISOString() })).not.toContain(rec.seq);
   });
 
   it('refuses an invalid code, both or neither identifier with BAD_USER_INPUT, never echoing the value', async () => {

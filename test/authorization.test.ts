@@ -329,6 +329,16 @@ describe('CONDITIONAL fields (R9) issued by the source department', () => {
   });
 
   it('revocation stops access at once on every gateway process, and a revoked grant cannot change', async () => {
+    // The same page asked again (its statement and shield's decisions are kept per access view and
+    // variables): other variables give other rows, and the revocation applies to it at once too.
+    const PAGE = `query($d: String!) { enterprises(filter: { district: { eq: $d } }, first: 50) { nodes { uscc name } } }`;
+    const page = async (gw: TestGateway, d: string) => as<{ enterprises: { nodes: { uscc: string }[] } }>(gw, 'HZ-GAJ', ['consumer'], 'case-handling', PAGE, { d });
+    for (let i = 0; i < 2; i++) {
+      const mine = await page(a, district);
+      expect(mine.body.errors).toBeUndefined();
+      expect(mine.body.data!.enterprises.nodes.map((n) => n.uscc).sort()).toEqual(inDistrict.map((e) => e.uscc).sort());
+      expect((await page(a, outside.district)).body.data!.enterprises.nodes).toEqual([]); // outside the grant's rows
+    }
     const r = await as(a, 'HZ-SCJGJ', ['source_approver'], undefined, `mutation { revokeGrant(id: ${grantId}, reason: "案件已办结") { status revokeReason } }`);
     expect(r.body.data).toEqual({ revokeGrant: { status: 'REVOKED', revokeReason: '案件已办结' } });
     for (const gw of [a, b]) {
@@ -337,6 +347,9 @@ describe('CONDITIONAL fields (R9) issued by the source department', () => {
         return q.body.errors?.[0]?.extensions?.code === 'FORBIDDEN' && q.body.data?.enterprise === null;
       });
     }
+    const revoked = await page(a, district);
+    expect(revoked.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(revoked.body.data?.enterprises ?? null).toBeNull();
     const again = await as(a, 'HZ-SCJGJ', ['source_approver'], undefined, `mutation { revokeGrant(id: ${grantId}, reason: "again") { status } }`);
     expect(again.body.errors![0].extensions!.code).toBe('CONFLICT');
   });

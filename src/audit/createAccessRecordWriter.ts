@@ -20,7 +20,7 @@ import type { Logger } from 'pino';
 import type { Sql } from '../db/createSql';
 import type { AccessOutcome, AccessRecordInput, AccessRecordRow, AccessRecordWriter } from './AccessRecord';
 import type { AuditKeys } from './auditKeys';
-import { HASH_HEX } from './rowSet';
+import { HASH_HEX, isRowHashText, rowSetDigest } from './rowSet';
 
 type ReservedSql = Awaited<ReturnType<Sql['reserve']>>;
 
@@ -223,6 +223,15 @@ export function createAccessRecordWriter(sql: Sql, keys: AuditKeys, log: Logger,
           if (retry.length) queue.unshift(...retry.splice(0));
           releaseIfIdle(); // a suspect connection, once nothing is in flight
           const batch = queue.splice(0, maxBatch);
+          // A record that let its set's hashes go while the set was known, which it no longer is
+          // (the known sets were dropped after a failed write or a moved head): the locking way,
+          // which checks that the set is there.
+          const unsure = batch.some((p) => p.record.rowSet && p.record.rowSetHashes === undefined && !storedRowSets.has(p.record.rowSet));
+          if (unsure && inflight.length > 0) {
+            queue.unshift(...batch);
+            await inflight[0];
+            continue;
+          }
           try {
             conn ??= await sql.reserve();
           } catch (err) {
@@ -230,7 +239,7 @@ export function createAccessRecordWriter(sql: Sql, keys: AuditKeys, log: Logger,
             continue;
           }
           try {
-            if (tail === null) await writeLocked(conn, batch);
+            if (tail === null || unsure) await writeLocked(conn, batch);
             else send(conn, tail, batch);
           } catch (err) {
             fail(batch, err); // not expected (both settle their batch themselves): no waiter is left unsettled
@@ -247,6 +256,8 @@ export function createAccessRecordWriter(sql: Sql, keys: AuditKeys, log: Logger,
   /** Rejects the batch; the head is read again under the lock, on a fresh connection. */
   const fail = (batch: Pending[], err: unknown) => {
     tail = null;
+    // What this process saw committed may be gone (a failover, a restore): sets are sent again.
+    storedRowSets.clear();
     connSuspect = true;
     log.error({ err, records: batch.length, requestIds: batch.map((p) => p.record.requestId) }, 'access record batch not written');
     const cause = err instanceof Error ? err.message : String(err);
@@ -295,6 +306,7 @@ export function createAccessRecordWriter(sql: Sql, keys: AuditKeys, log: Logger,
             // Another process moved the head (or a batch before this one failed): nothing was
             // written; write it again after the real head.
             tail = null;
+            storedRowSets.clear();
             retry.push(...batch);
           }
         })
@@ -311,9 +323,18 @@ export function createAccessRecordWriter(sql: Sql, keys: AuditKeys, log: Logger,
       if (closed) return Promise.reject(new Error('the access record writer is closed'));
       const invalid = checkRecord(record);
       if (invalid) return Promise.reject(new TypeError(`invalid access record: ${invalid}`));
-      // A row set already stored needs only its digest: its hashes (~10 KB for a page) are let go
-      // now rather than held until the batch is written.
-      if (record.rowSet && storedRowSets.has(record.rowSet)) record = Object.assign({}, record, { rowSetHashes: undefined });
+      if (record.rowSet) {
+        if (storedRowSets.has(record.rowSet)) {
+          // A row set already stored needs only its digest: its hashes (~10 KB for a page) are let
+          // go now rather than held until the batch is written.
+          record = Object.assign({}, record, { rowSetHashes: undefined });
+        } else {
+          // A set to be stored is checked whole (~25 µs for a page; once per set and process): one
+          // bad text would otherwise fail its whole batch, or store a set its digest does not name.
+          const bad = rowSetProblem(record.rowSet, record.rowSetHashes!);
+          if (bad) return Promise.reject(new TypeError(`invalid access record: ${bad}`));
+        }
+      }
       return new Promise<void>((resolve, reject) => {
         queue.push({ record, resolve, reject });
         schedule();
@@ -326,6 +347,13 @@ export function createAccessRecordWriter(sql: Sql, keys: AuditKeys, log: Logger,
       releaseIfIdle();
     },
   };
+}
+
+/** Why a row set to be stored cannot be, or null: hex hashes joined with ",", and its digest. */
+function rowSetProblem(digest: string, joined: string): string | null {
+  if (!isRowHashText(joined)) return `rowSetHashes must be hex hashes of ${HASH_HEX} digits, a row's run after run, joined with ","`;
+  if (rowSetDigest(joined) !== digest) return 'rowSet is not the digest of rowSetHashes';
+  return null;
 }
 
 /** Row-set digests a writer remembers as stored (a digest is 64 characters: ~10 MB at most). */
@@ -441,6 +469,15 @@ async function writeBatchLocked(conn: ReservedSql, keys: AuditKeys, records: Acc
     ).simple()) as unknown as { seq: string; hash: string }[][];
     const [head] = results[results.length - 1];
     if (!head) throw new Error('access_chain_head has no row id = 1 (is the database migrated?)');
+    // The head moved under this process or a write failed: a set it saw committed may be gone
+    // (a failover, a restore). Records naming a set without carrying it need the set stored.
+    const named = [...new Set(records.filter((r) => r.rowSet && r.rowSetHashes === undefined).map((r) => r.rowSet!))];
+    if (named.length) {
+      const found = await conn.unsafe<{ digest: string }[]>('SELECT digest FROM access_row_set WHERE digest = ANY($1::text[])', [named]);
+      if (found.length !== named.length) {
+        throw new Error(`${named.length - found.length} row set(s) this process saw stored are missing from access_row_set (a failover or restore?); the records are not written`);
+      }
+    }
     const { payload, last } = chainAfter(keys, records, { seq: BigInt(head.seq), hash: head.hash }, stored);
     const insert = conn.unsafe(INSERT_AFTER_LOCKED_HEAD, [payload, last.seq.toString(), last.hash, records.length], { prepare: true });
     const commit = conn.unsafe('COMMIT');

@@ -25,6 +25,19 @@ export function rowSetDigest(joinedRowHashes: string): string {
   return createHash('sha256').update(DIGEST_TAG).update(joinedRowHashes, 'utf8').digest('hex');
 }
 
+const ROW_RUN = new RegExp(`^(?:[0-9a-f]{${2 * DATA_HASH_BYTES}})+$`);
+const JOINED_ROWS = new RegExp(`^(?:[0-9a-f]{${2 * DATA_HASH_BYTES}})+(?:,(?:[0-9a-f]{${2 * DATA_HASH_BYTES}})+)*$`);
+
+/** A row's hashes: one or more runs of HASH_HEX lower-case hex digits. */
+export function isRowHashes(row: string): boolean {
+  return ROW_RUN.test(row);
+}
+
+/** Rows' hashes joined with ",": each row one or more runs of HASH_HEX hex digits. */
+export function isRowHashText(joined: string): boolean {
+  return JOINED_ROWS.test(joined);
+}
+
 /**
  * The record's own columns for rows' hashes: each row's key hash in order, and the distinct
  * subject hashes sorted (by UTF-16 code units, as PostgreSQL's "C" collation sorts hex digits).

@@ -10,7 +10,7 @@
 import type { Sql } from '../db/createSql';
 import type { AuditKeys } from './auditKeys';
 import { canonicalRecordText, CURRENT_RECORD_FORMAT, GENESIS_HASH, type AccessRecordHashed, type RecordFormat } from './createAccessRecordWriter';
-import { rowSetDigest, splitRowHashes } from './rowSet';
+import { isRowHashes, rowSetDigest, splitRowHashes } from './rowSet';
 
 export type ChainProblemKind = 'altered' | 'inserted' | 'deleted';
 
@@ -105,8 +105,10 @@ export async function verifyAccessChain(sql: Sql, keys: AuditKeys, opts: VerifyO
           const set = found.get(d);
           let problem: string | null = null;
           if (!set) problem = `the row set it names (${d}) is missing from access_row_set`;
-          else if (rowSetDigest(set.row_hashes.join(',')) !== d) problem = `the row set it names (${d}) was changed: its row hashes no longer give its digest`;
-          else if (splitRowHashes(set.row_hashes).subjectHashes.join(',') !== set.subject_hashes.join(',')) {
+          else if (!set.row_hashes.every(isRowHashes) || rowSetDigest(set.row_hashes.join(',')) !== d) {
+            // Each row checked alone: rows merged into one element would join to the same text.
+            problem = `the row set it names (${d}) was changed: its row hashes no longer give its digest`;
+          } else if (!sameStrings(splitRowHashes(set.row_hashes).subjectHashes, set.subject_hashes)) {
             problem = `the row set it names (${d}) was changed: its subject hashes are not those of its row hashes`;
           }
           checkedSets.set(d, problem);
@@ -193,6 +195,11 @@ export async function verifyAccessChain(sql: Sql, keys: AuditKeys, opts: VerifyO
     }
     return { ok: true, checked };
   });
+}
+
+/** Element by element: a joined comparison would not see two elements merged into one. */
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 function toStored(r: Record<string, unknown>, rowSetProblem: string | null): StoredRecord {

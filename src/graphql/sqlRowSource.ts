@@ -135,7 +135,9 @@ export function createSqlRowSource(sql: Sql, catalog: Catalog, maxNestedRows: nu
   // the same query string hits the same node) and per access (access views are memoised,
   // so a steady caller hits the same object).
   const lookups = new WeakMap<FieldNode, WeakMap<DatasetAccess, CachedLookup>>();
-  // Compiled pages per field node, access view and variables (exact: a page asked again).
+  // Compiled pages per field node, access view and variables (exact: a page asked again). Key and
+  // values hold the variables (a filter's ID number, say) in this process's memory only, as
+  // Apollo's document cache holds literal ones; they are never logged or stored.
   const lists = new WeakMap<FieldNode, WeakMap<AccessView, Map<string, CachedList>>>();
   const compileContext = (info: GraphQLResolveInfo, ctx: RequestContext, access: AccessView): CompileContext => ({
     schema: info.schema,

@@ -673,6 +673,19 @@ describe('row sets (records of many rows)', () => {
         kind: 'altered',
         message: `record 4: the row set it names (${a.rowSet}) was changed: its subject hashes are not those of its row hashes`,
       });
+      // Two rows merged into one element (the joined text, and so the digest, unchanged), the
+      // second row's subject then left out of the subject hashes: hidden from the subject report.
+      const merged = [a.rows[0], `${a.rows[1]},${a.rows[2]}`, ...a.rows.slice(3)];
+      const hidden = [...new Set(merged.flatMap((h) => (/^[0-9a-f]+$/.test(h) && h.length > 32 ? [h.slice(32)] : [])))].sort();
+      await db.sql`UPDATE access_row_set SET row_hashes = ${merged}::text[], subject_hashes = ${hidden}::text[]`;
+      expect((await verifyAccessChain(db.sql, keys)).problem).toEqual({
+        seq: '4',
+        kind: 'altered',
+        message: `record 4: the row set it names (${a.rowSet}) was changed: its row hashes no longer give its digest`,
+      });
+      // The subject hashes folded into one element (so that no subject is found by @>).
+      await db.sql`UPDATE access_row_set SET row_hashes = ${a.rows}::text[], subject_hashes = ARRAY[array_to_string(${a.subjects}::text[], ',')]`;
+      expect((await verifyAccessChain(db.sql, keys)).problem).toMatchObject({ seq: '4', message: expect.stringMatching(/subject hashes are not those of its row hashes/) });
       await db.sql`DELETE FROM access_row_set`;
       expect((await verifyAccessChain(db.sql, keys)).problem).toEqual({ seq: '4', kind: 'altered', message: `record 4: the row set it names (${a.rowSet}) is missing from access_row_set` });
     }));
@@ -699,8 +712,16 @@ describe('row sets (records of many rows)', () => {
         writer.append(record(4, { rowSetHashes: a.rowSetHashes })),
         writer.append(record(5, { ...fields, rowSetHashes: 42 as never })),
         writer.append(record(6, fields)),
+        // Alone in their batch with record 6, each refused alone: a digest that is not the set's,
+        // a NUL, an unpaired surrogate, a row cut short, an empty row.
+        writer.append(record(7, { ...fields, rowSet: rowSetOf(10, 'B').rowSet })),
+        writer.append(record(8, { ...fields, rowSetHashes: `${a.rowSetHashes}\u0000` })),
+        writer.append(record(9, { ...fields, rowSetHashes: `${a.rowSetHashes},\uD800` })),
+        writer.append(record(10, { ...fields, rowSetHashes: a.rowSetHashes!.slice(0, -1) })),
+        writer.append(record(11, { ...fields, rowSetHashes: `${a.rowSetHashes},` })),
       ]);
       await writer.close();
+      const hexRuns = 'rowSetHashes must be hex hashes of 32 digits, a row\'s run after run, joined with ","';
       expect(results.map((r) => (r.status === 'rejected' ? (r.reason as Error).message.replace(/^invalid access record: /, '') : 'ok'))).toEqual([
         'rowSetHashes must be the row hashes joined with ","',
         'a record with a rowSet keeps no rowKeyHashes or subjectHashes of its own',
@@ -708,7 +729,38 @@ describe('row sets (records of many rows)', () => {
         'rowSetHashes needs a rowSet',
         'rowSetHashes must be the row hashes joined with ","',
         'ok',
+        'rowSet is not the digest of rowSetHashes',
+        hexRuns,
+        hexRuns,
+        hexRuns,
+        hexRuns,
       ]);
+      expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 1 });
+      expect((await db.sql`SELECT count(*)::int AS n FROM access_row_set`)[0].n).toBe(1);
+    }));
+
+  it('a set this process saw stored but the database lost (a failover, a restore) is not named without being stored again', () =>
+    withDb(async (db) => {
+      const a = rowSetOf(12, 'A');
+      const { rows: _r, subjects: _s, ...fields } = a;
+      const writer = createAccessRecordWriter(db.sql, keys, silent);
+      await writer.append(record(1, fields));
+      await writer.append(record(2, fields)); // written knowing the set is stored
+      // The database loses both records and the set (as a lagging standby promoted would).
+      await db.sql`ALTER TABLE access_record DISABLE TRIGGER USER`;
+      await db.sql`ALTER TABLE access_row_set DISABLE TRIGGER USER`;
+      await db.sql`DELETE FROM access_record`;
+      await db.sql`DELETE FROM access_row_set`;
+      await db.sql`UPDATE access_chain_head SET seq = 0, hash = ${GENESIS_HASH}`;
+      await db.sql`ALTER TABLE access_record ENABLE TRIGGER USER`;
+      await db.sql`ALTER TABLE access_row_set ENABLE TRIGGER USER`;
+      // The writer still believes the set stored, so this record lets its hashes go; the head has
+      // moved under it, and the locking way finds the set missing: the record is refused.
+      await expect(writer.append(record(3, fields))).rejects.toThrow(/row set\(s\) this process saw stored are missing from access_row_set/);
+      // It forgot what it knew: the next record carries the set again.
+      await writer.append(record(4, fields));
+      await writer.close();
+      expect((await db.sql`SELECT count(*)::int AS n FROM access_row_set`)[0].n).toBe(1);
       expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 1 });
     }));
 });
