@@ -224,8 +224,9 @@ export function createAccessRecordWriter(sql: Sql, keys: AuditKeys, log: Logger,
           releaseIfIdle(); // a suspect connection, once nothing is in flight
           const batch = queue.splice(0, maxBatch);
           // A record that let its set's hashes go while the set was known, which it no longer is
-          // (the known sets were dropped after a failed write or a moved head): the locking way,
-          // which checks that the set is there.
+          // (the known sets are dropped after a failed write): the locking way, which checks that
+          // the set is there. (The one-statement way needs the head where this process left it:
+          // then every set it saw committed is there too.)
           const unsure = batch.some((p) => p.record.rowSet && p.record.rowSetHashes === undefined && !storedRowSets.has(p.record.rowSet));
           if (unsure && inflight.length > 0) {
             queue.unshift(...batch);
@@ -305,8 +306,8 @@ export function createAccessRecordWriter(sql: Sql, keys: AuditKeys, log: Logger,
           } else {
             // Another process moved the head (or a batch before this one failed): nothing was
             // written; write it again after the real head.
+            // (The sets it knows stay known: the locking way checks those it names without them.)
             tail = null;
-            storedRowSets.clear();
             retry.push(...batch);
           }
         })
