@@ -8,7 +8,7 @@ import { ForbiddenError } from '../errors';
 import type { RequestContext } from '../server/RequestContext';
 import { maskValue } from '../validation/mask';
 import { connectionSelection, type DatasetRowSource } from './buildDatasetSchema';
-import { AUDIT_PROP, compileList, compileLookup, noteAuditHashes, OUTSIDE_ROWS_PREFIX, REF_PREFIX, type CompileContext, type CompiledStatement, type ObjectPlan } from './compileQuery';
+import { AUDIT_PROP, compileList, compileLookup, noteAuditHashes, OUTSIDE_ROWS_PREFIX, REF_PREFIX, rowFromArray, type CompileContext, type CompiledStatement, type ObjectPlan } from './compileQuery';
 import { applyFieldDecisions, decidedFields, type DecidedField } from './permissions';
 import { collectFields } from './selection';
 import { VERIFICATION_FLAG } from './verificationFlag';
@@ -180,7 +180,7 @@ export function createSqlRowSource(sql: Sql, catalog: Catalog, maxNestedRows: nu
       }
       const rows = await sql.unsafe<{ d: string }[]>(text, values as never[], { prepare: true });
       if (!rows.length) return null;
-      const row = JSON.parse(rows[0].d) as Record<string, unknown>;
+      const row = rowFromArray(plan, JSON.parse(rows[0].d) as unknown[]);
       finishRow(plan, row, ctx, audit);
       return row;
     },
@@ -209,9 +209,10 @@ export function createSqlRowSource(sql: Sql, catalog: Catalog, maxNestedRows: nu
         ctx.audit.notePlan((stmt.notes ??= AccessAudit.planNotes((a) => collectPlan(a, plan))));
       }
       const [row] = await sql.unsafe<{ d: string; total?: number }[]>(stmt.text, stmt.values as never[], { prepare: true });
-      const nodes = JSON.parse(row.d) as Record<string, unknown>[];
-      const hasNextPage = nodes.length > args.first;
-      if (hasNextPage) nodes.length = args.first;
+      const arrays = JSON.parse(row.d) as unknown[][];
+      const hasNextPage = arrays.length > args.first;
+      if (hasNextPage) arrays.length = args.first;
+      const nodes = arrays.map((a) => rowFromArray(stmt.plan, a));
       for (const n of nodes) finishRow(stmt.plan, n, ctx, audit);
       return { nodes, hasNextPage, totalCount: row.total };
     },
