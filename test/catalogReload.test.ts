@@ -126,3 +126,36 @@ it('rejects a draft with problems, listing every one', async () => {
   expect(problems).toMatch(/without a @key|has no @key|key/i);
   expect(problems).toMatch(/resource code|code/i);
 });
+
+it('serves a dataset of more than 100 values per row (statements build rows in chunks) with every value in its place', async () => {
+  const editor = { 'x-dev-agency': 'HZ-SSTHJJ', 'x-dev-roles': 'catalog_editor' };
+  const authority = { 'x-dev-agency': 'HZ-ZSJ', 'x-dev-roles': 'authority' };
+  const code = '3.44.13.006/00000010';
+  const names = Array.from({ length: 120 }, (_, i) => `v${String(i + 1).padStart(3, '0')}`);
+  const sdl = `
+    type WideReading @dataset(code: "${code}", name: "宽表监测数据", summary: "多指标监测数据（测试用）。",
+                              format: DATABASE, updateCycle: DAILY, function: "HZ-SSTHJJ-ZN01") {
+      recordId: String! @key @label(zh: "监测记录编号") @share(class: UNCONDITIONAL)
+${names.map((n, i) => `      ${n}: String @label(zh: "指标${i + 1}") @share(class: UNCONDITIONAL)`).join('\n')}
+    }`;
+  const draft = await a.graphql(`mutation($sdl: String!) { draftDatasetVersion(sdl: $sdl) { version } }`, { sdl }, editor);
+  expect(draft.body.errors).toBeUndefined();
+  await a.graphql(`mutation { submitDatasetVersion(code: "${code}", version: 1) { status } }`, undefined, editor);
+  const approved = await a.graphql(`mutation { reviewDatasetVersion(code: "${code}", version: 1, approve: true) { status } }`, undefined, authority);
+  expect(approved.body.errors).toBeUndefined();
+  const rows = ['W-1', 'W-2'].map((recordId) => Object.fromEntries([['recordId', recordId], ...names.map((n) => [n, `${recordId}:${n}`])]));
+  await eventually(async () => {
+    const r = await a.graphql(`mutation($d: String!, $rows: [JSONObject!]!) { deliverRows(dataset: $d, rows: $rows) { status } }`, { d: code, rows }, OWNER);
+    return r.body.errors === undefined;
+  });
+  const page = await a.graphql<{ wideReadings: { nodes: Record<string, string>[] } }>(
+    `{ wideReadings(first: 5) { nodes { recordId ${names.join(' ')} } } }`,
+    undefined,
+    OWNER,
+  );
+  expect(page.body.errors).toBeUndefined();
+  expect(page.body.data!.wideReadings.nodes).toEqual(rows);
+  const one = await a.graphql<{ wideReading: Record<string, string> }>(`{ wideReading(recordId: "W-2") { ${[...names].reverse().join(' ')} recordId } }`, undefined, OWNER);
+  expect(one.body.errors).toBeUndefined();
+  expect(one.body.data!.wideReading).toEqual(rows[1]);
+});
