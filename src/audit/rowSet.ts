@@ -25,8 +25,10 @@ export function rowSetDigest(joinedRowHashes: string): string {
   return createHash('sha256').update(DIGEST_TAG).update(joinedRowHashes, 'utf8').digest('hex');
 }
 
-const ROW_RUN = new RegExp(`^(?:[0-9a-f]{${2 * DATA_HASH_BYTES}})+$`);
-const JOINED_ROWS = new RegExp(`^(?:[0-9a-f]{${2 * DATA_HASH_BYTES}})+(?:,(?:[0-9a-f]{${2 * DATA_HASH_BYTES}})+)*$`);
+/** The pattern of one row's hashes. */
+const RUNS = `(?:[0-9a-f]{${HASH_HEX}})+`;
+const ROW_RUN = new RegExp(`^${RUNS}$`);
+const JOINED_ROWS = new RegExp(`^${RUNS}(?:,${RUNS})*$`);
 
 /** A row's hashes: one or more runs of HASH_HEX lower-case hex digits. */
 export function isRowHashes(row: string): boolean {

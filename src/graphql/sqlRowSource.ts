@@ -191,12 +191,13 @@ export function createSqlRowSource(sql: Sql, catalog: Catalog, maxNestedRows: nu
       // the variables and the access view: the same three give the same statement and values.
       const node = info.fieldNodes.length === 1 ? info.fieldNodes[0] : undefined;
       const key = node ? JSON.stringify(info.variableValues ?? {}) : '';
-      let byKey = node && key.length <= MAX_LIST_KEY ? lists.get(node)?.get(view) : undefined;
+      const cacheable = node !== undefined && key.length <= MAX_LIST_KEY;
+      let byKey = cacheable ? lists.get(node)?.get(view) : undefined;
       let stmt: CachedList | undefined = byKey?.get(key);
       if (!stmt) {
         const cc = compileContext(info, ctx, view);
         stmt = compileList(cc, ds, args, connectionSelection(cc, info));
-        if (node && key.length <= MAX_LIST_KEY) {
+        if (cacheable) {
           let byView = lists.get(node);
           if (!byView) lists.set(node, (byView = new WeakMap()));
           if (!byKey) byView.set(view, (byKey = new Map()));
