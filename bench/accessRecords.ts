@@ -94,6 +94,7 @@ function q1Record(): AccessRecordInput {
     rowCount: 1,
     rowKeyHashes: [keys.dataHash(randomUUID())],
     subjectHashes: [keys.subjectHash(randomUUID()), keys.subjectHash(randomUUID())].sort(),
+    rowSet: null,
     outcome: 'OK',
     errorCodes: [],
   };
