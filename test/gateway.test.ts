@@ -238,6 +238,35 @@ describe('update cycle (R3)', () => {
   });
 });
 
+describe('response media type (Accept)', () => {
+  // Apollo's choice of media type is kept per Accept header (patches/negotiator+1.1.0.patch):
+  // each header is asked twice, so the second answer comes from what was kept.
+  const ask = (accept: string | undefined) =>
+    fetch(`${gw.baseUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(accept === undefined ? {} : { accept }), ...SCJGJ },
+      body: JSON.stringify({ query: '{ departments { code } }' }),
+    });
+  it.each([
+    ['application/json', 200, 'application/json; charset=utf-8'],
+    ['application/graphql-response+json', 200, 'application/graphql-response+json; charset=utf-8'],
+    ['application/graphql-response+json, application/json;q=0.9', 200, 'application/graphql-response+json; charset=utf-8'],
+    ['application/graphql-response+json;q=0.5, application/json', 200, 'application/json; charset=utf-8'],
+    ['*/*', 200, 'application/json; charset=utf-8'],
+    [undefined, 200, 'application/json; charset=utf-8'],
+    ['text/html', 406, undefined],
+  ])('Accept: %s gives %i %s, the same the second time', async (accept, status, type) => {
+    for (let i = 0; i < 2; i++) {
+      const r = await ask(accept);
+      expect(r.status).toBe(status);
+      if (type) expect(r.headers.get('content-type')).toBe(type);
+      const body = (await r.json()) as { data?: { departments: unknown[] }; errors?: unknown[] };
+      if (status === 200) expect(body.data!.departments.length).toBeGreaterThan(0);
+      else expect(body.data).toBeUndefined();
+    }
+  });
+});
+
 describe('hostile requests', () => {
   it('answers 413 to an oversized body and 400 to malformed JSON, and keeps serving', async () => {
     const big = await fetch(gw.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ departments { code } }`, pad: 'x'.repeat(2_000_000) }) });
