@@ -100,33 +100,23 @@ function canonicalText(r: AccessRecordInput | AccessRecordHashed, seq: bigint, p
   ];
   if (format === 1) return JSON.stringify(fields);
   if (format === 3) fields.push(r.rowSet ?? null);
-  // The usual record is ASCII throughout: one JSON.stringify (~2 µs; element by element cost ~8).
-  const whole = JSON.stringify(fields);
-  if (!NON_ASCII.test(whole)) return whole;
-  // Element by element, so that only an element with a character outside ASCII is rebuilt (the
-  // rest, hashes above all, stay one-byte strings): equal to JSON.stringify(fields) with those
-  // characters escaped.
-  const parts = fields.map((v) => {
-    const json = JSON.stringify(v) ?? 'null';
-    return NON_ASCII.test(json) ? escapeNonAscii(json) : json;
-  });
-  return `[${parts.join(',')}]`;
+  // One JSON.stringify of the whole array (~3 µs for a Q1 record; element by element it was ~6).
+  const json = JSON.stringify(fields);
+  return NON_ASCII.test(json) ? escapeNonAscii(json) : json;
 }
 
 const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII_ALL = /[^\x00-\x7f]/g;
+const escapeUnit = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
 /**
  * `json` (JSON text) with every UTF-16 code unit above U+007F written as `\uXXXX` (a pair as two
- * escapes, as JSON allows). Built character by character: slices of `json` would keep its two-byte
- * representation, and with it that of the whole canonical text.
+ * escapes, as JSON allows), as a one-byte string: the replaced text is all ASCII, but V8 would keep
+ * it at two bytes per character like `json`, and with it the whole batch's text it is joined into;
+ * a Latin-1 round trip through a Buffer (lossless for ASCII) makes a one-byte copy (~1 µs).
  */
 function escapeNonAscii(json: string): string {
-  let out = '';
-  for (let i = 0; i < json.length; i++) {
-    const c = json.charCodeAt(i);
-    out += c < 0x80 ? String.fromCharCode(c) : `\\u${c.toString(16).padStart(4, '0')}`;
-  }
-  return out;
+  return Buffer.from(json.replace(NON_ASCII_ALL, escapeUnit), 'latin1').toString('latin1');
 }
 
 function canonicalMasking(m: unknown): unknown {
@@ -377,7 +367,7 @@ const INSERT_COLUMNS = `seq, at, request_id, agency, subject, purpose_code, purp
   subject_hashes, outcome, error_codes, prev_hash, row_set, hash`;
 
 /**
- * The batch travels as ONE text parameter, a JSON array whose elements are the records'
+ * The batch's records travel as one text parameter, a JSON array whose elements are the records'
  * canonical texts (`canonicalRecordText`, which the chain hash has just covered) with the hash
  * appended, so each record is serialized once, not once for the hash and once more for the
  * database. PostgreSQL takes the columns by position; `masking` comes as sorted [key, rule] pairs
@@ -404,10 +394,10 @@ const RECORD_COLUMNS = `(e->>1)::bigint, (e->>2)::timestamptz, e->>3, e->>4, e->
  * there (read before, by this process or another) is left as it is: equal digests, equal sets.
  */
 const INSERT_ROW_SETS = (n: number, condition: string) => `INSERT INTO access_row_set (digest, row_hashes, subject_hashes)
-   SELECT s->>0, h,
+   SELECT rs->>0, h,
           ARRAY(SELECT DISTINCT substr(x, i, ${HASH_HEX}) COLLATE "C" AS s
                   FROM unnest(h) AS x, generate_series(${HASH_HEX + 1}, length(x), ${HASH_HEX}) AS i ORDER BY s)
-     FROM jsonb_array_elements($${n}::text::jsonb) AS s, string_to_array(s->>1, ',') AS h
+     FROM jsonb_array_elements($${n}::text::jsonb) AS rs, string_to_array(rs->>1, ',') AS h
     WHERE true${condition}
    ON CONFLICT (digest) DO NOTHING`;
 

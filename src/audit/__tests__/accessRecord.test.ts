@@ -168,6 +168,45 @@ describe('canonicalRecordText', () => {
   });
 });
 
+describe('canonicalRecordText, byte for byte', () => {
+  // Records already stored were hashed over exactly these texts (made by the element-by-element
+  // implementation of c7a773d): any change to how a text is built must leave them as they are.
+  const golden = {
+    seq: 1234567890123n,
+    at: new Date(Date.UTC(2026, 10, 28, 5, 6, 7, 89)),
+    requestId: 'req-golden',
+    agency: 'HZ-GAJ',
+    subject: '王小明 😀',
+    purposeCode: 'P-LICENSING',
+    purposeText: '企业开办审批 "核验"\n第二行\u2028',
+    operationType: 'query',
+    operationName: null,
+    operationHash: 'ab'.repeat(32),
+    grantIds: [3, 11],
+    datasets: ['3.44.13.002/00000001'],
+    fieldsReturned: ['3.44.13.002/00000001#name', '3.44.13.002/00000001#uscc'],
+    fieldsDenied: ['3.44.13.002/00000001#legalRepIdNumber'],
+    masking: { '3.44.13.002/00000001#name': 'NAME', '3.44.13.002/00000001#address': 'ADDRESS' },
+    rowCount: 1,
+    rowKeyHashes: ['0123456789abcdef0123456789abcdef'],
+    subjectHashes: ['fedcba9876543210fedcba9876543210'],
+    rowSet: null,
+    outcome: 'PARTIAL' as const,
+    errorCodes: ['FORBIDDEN'],
+    prevHash: 'cd'.repeat(32),
+  };
+
+  it('a record with Chinese text, an emoji and U+2028 (formats 2 and 3: escaped to ASCII)', () => {
+    expect(canonicalRecordText(golden, 2)).toBe(String.raw`["hz-access-record/2","1234567890123","2026-11-28T05:06:07.089Z","req-golden","HZ-GAJ","\u738b\u5c0f\u660e \ud83d\ude00","P-LICENSING","\u4f01\u4e1a\u5f00\u529e\u5ba1\u6279 \"\u6838\u9a8c\"\n\u7b2c\u4e8c\u884c\u2028","query",null,"abababababababababababababababababababababababababababababababab",[3,11],["3.44.13.002/00000001"],["3.44.13.002/00000001#name","3.44.13.002/00000001#uscc"],["3.44.13.002/00000001#legalRepIdNumber"],[["3.44.13.002/00000001#address","ADDRESS"],["3.44.13.002/00000001#name","NAME"]],1,["0123456789abcdef0123456789abcdef"],["fedcba9876543210fedcba9876543210"],"PARTIAL",["FORBIDDEN"],"cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd"]`);
+    expect(canonicalRecordText(golden, 3)).toBe(String.raw`["hz-access-record/3","1234567890123","2026-11-28T05:06:07.089Z","req-golden","HZ-GAJ","\u738b\u5c0f\u660e \ud83d\ude00","P-LICENSING","\u4f01\u4e1a\u5f00\u529e\u5ba1\u6279 \"\u6838\u9a8c\"\n\u7b2c\u4e8c\u884c\u2028","query",null,"abababababababababababababababababababababababababababababababab",[3,11],["3.44.13.002/00000001"],["3.44.13.002/00000001#name","3.44.13.002/00000001#uscc"],["3.44.13.002/00000001#legalRepIdNumber"],[["3.44.13.002/00000001#address","ADDRESS"],["3.44.13.002/00000001#name","NAME"]],1,["0123456789abcdef0123456789abcdef"],["fedcba9876543210fedcba9876543210"],"PARTIAL",["FORBIDDEN"],"cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd",null]`);
+  });
+
+  it('an ASCII record naming a row set (format 3)', () => {
+    const ascii = { ...golden, subject: 'officer-1', purposeText: 'licensing check', rowSet: 'ef'.repeat(32) };
+    expect(canonicalRecordText(ascii)).toBe(String.raw`["hz-access-record/3","1234567890123","2026-11-28T05:06:07.089Z","req-golden","HZ-GAJ","officer-1","P-LICENSING","licensing check","query",null,"abababababababababababababababababababababababababababababababab",[3,11],["3.44.13.002/00000001"],["3.44.13.002/00000001#name","3.44.13.002/00000001#uscc"],["3.44.13.002/00000001#legalRepIdNumber"],[["3.44.13.002/00000001#address","ADDRESS"],["3.44.13.002/00000001#name","NAME"]],1,["0123456789abcdef0123456789abcdef"],["fedcba9876543210fedcba9876543210"],"PARTIAL",["FORBIDDEN"],"cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd","efefefefefefefefefefefefefefefefefefefefefefefefefefefefefefefef"]`);
+  });
+});
+
 describe('canonicalRecordText formats', () => {
   const unicode = { ...record(1), subject: '王小明 😀', seq: 7n, prevHash: GENESIS_HASH };
 
@@ -646,6 +685,42 @@ describe('row sets (records of many rows)', () => {
       expect(recs[0]).toMatchObject({ row_key_hashes: [], subject_hashes: [], row_count: 30 });
       expect(recs[4].row_key_hashes).toEqual(record(5).rowKeyHashes);
       expect(await verifyAccessChain(db.sql, keys, { pageSize: 2 })).toEqual({ ok: true, checked: 5 });
+    }));
+
+  it('new ones travel in a parameter of their own on the one-statement way, each once, and verify', () =>
+    withDb(async (db) => {
+      const statements: { text: string; params: unknown[] }[] = [];
+      const sql = createSql(db.url, { max: 2, onQuery: (text, params) => void statements.push({ text, params }) });
+      try {
+        const b = rowSetOf(10, 'B');
+        const c = rowSetOf(9, 'C');
+        const strip = ({ rows: _r, subjects: _s, ...fields }: ReturnType<typeof rowSetOf>) => fields;
+        const writer = createAccessRecordWriter(sql, keys, silent);
+        await writer.append(record(1)); // the head is read under its lock; the next batch takes one statement
+        const before = statements.length;
+        await Promise.all([writer.append(record(2, strip(b))), writer.append(record(3, strip(c))), writer.append(record(4, strip(b)))]);
+        await writer.close();
+        const sent = statements.slice(before).filter((q) => /INSERT INTO access_record/.test(q.text));
+        expect(sent).toHaveLength(1);
+        expect(sent[0].text).toMatch(/^WITH moved AS/);
+        // The records' text carries no hashes of a set; the sets' parameter carries B and C once each.
+        expect(String(sent[0].params[0])).not.toContain(b.rows[0]);
+        expect(JSON.parse(String(sent[0].params[5]))).toEqual([
+          [b.rowSet, b.rowSetHashes],
+          [c.rowSet, c.rowSetHashes],
+        ]);
+        const sets = await db.sql<{ digest: string; row_hashes: string[]; subject_hashes: string[] }[]>`
+          SELECT digest, row_hashes, subject_hashes FROM access_row_set ORDER BY digest`;
+        expect(sets).toEqual(
+          [
+            { digest: b.rowSet, row_hashes: b.rows, subject_hashes: b.subjects },
+            { digest: c.rowSet, row_hashes: c.rows, subject_hashes: c.subjects },
+          ].sort((x, y) => (x.digest! < y.digest! ? -1 : 1)),
+        );
+        expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 4 });
+      } finally {
+        await sql.end();
+      }
     }));
 
   it('are append-only, and a set changed or removed by the owner is found at the first record naming it', () =>
