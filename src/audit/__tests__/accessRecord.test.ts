@@ -660,26 +660,31 @@ function rowSetOf(n: number, tag = 'L'): Pick<AccessRecordInput, 'rowKeyHashes' 
   return { rows, subjects, rowKeyHashes: [], subjectHashes: [], rowCount: n, rowSet: rowSetDigest(joined), rowSetHashes: joined };
 }
 
+/** A row set's record fields, without the test's own notes. */
+const recordFieldsOf = ({ rows: _r, subjects: _s, ...fields }: ReturnType<typeof rowSetOf>) => fields;
+
+/** Checks that `access_row_set` holds exactly `sets` (rows and derived subject hashes). */
+async function expectStoredSets(sql: Sql, sets: ReturnType<typeof rowSetOf>[]): Promise<void> {
+  const stored = await sql<{ digest: string; row_hashes: string[]; subject_hashes: string[] }[]>`
+    SELECT digest, row_hashes, subject_hashes FROM access_row_set ORDER BY digest`;
+  expect(stored).toEqual(
+    sets.map((x) => ({ digest: x.rowSet, row_hashes: x.rows, subject_hashes: x.subjects })).sort((x, y) => (x.digest! < y.digest! ? -1 : 1)),
+  );
+}
+
 describe('row sets (records of many rows)', () => {
   it('are stored once per distinct set, named by their digest, derived subject hashes sorted, and verify', () =>
     withDb(async (db) => {
       const a = rowSetOf(30, 'A');
       const b = rowSetOf(12, 'B');
-      const strip = ({ rows: _r, subjects: _s, ...fields }: ReturnType<typeof rowSetOf>) => fields;
+      const strip = recordFieldsOf;
       const writer = createAccessRecordWriter(db.sql, keys, silent);
       // One batch naming A twice and B once (the first goes the locking way), then A again in one statement.
       await Promise.all([writer.append(record(1, strip(a))), writer.append(record(2, strip(b))), writer.append(record(3, strip(a)))]);
       await writer.append(record(4, strip(a)));
       await writer.append(record(5)); // a record of few rows keeps its hashes itself
       await writer.close();
-      const sets = await db.sql<{ digest: string; row_hashes: string[]; subject_hashes: string[] }[]>`
-        SELECT digest, row_hashes, subject_hashes FROM access_row_set ORDER BY digest`;
-      expect(sets).toEqual(
-        [
-          { digest: a.rowSet, row_hashes: a.rows, subject_hashes: a.subjects },
-          { digest: b.rowSet, row_hashes: b.rows, subject_hashes: b.subjects },
-        ].sort((x, y) => (x.digest! < y.digest! ? -1 : 1)),
-      );
+      await expectStoredSets(db.sql, [a, b]);
       const recs = await db.sql`SELECT seq::int AS seq, row_set, row_key_hashes, subject_hashes, row_count FROM access_record ORDER BY seq`;
       expect(recs.map((r) => r.row_set)).toEqual([a.rowSet, b.rowSet, a.rowSet, a.rowSet, null]);
       expect(recs[0]).toMatchObject({ row_key_hashes: [], subject_hashes: [], row_count: 30 });
@@ -694,7 +699,7 @@ describe('row sets (records of many rows)', () => {
       try {
         const b = rowSetOf(10, 'B');
         const c = rowSetOf(9, 'C');
-        const strip = ({ rows: _r, subjects: _s, ...fields }: ReturnType<typeof rowSetOf>) => fields;
+        const strip = recordFieldsOf;
         const writer = createAccessRecordWriter(sql, keys, silent);
         await writer.append(record(1)); // the head is read under its lock; the next batch takes one statement
         const before = statements.length;
@@ -709,14 +714,7 @@ describe('row sets (records of many rows)', () => {
           [b.rowSet, b.rowSetHashes],
           [c.rowSet, c.rowSetHashes],
         ]);
-        const sets = await db.sql<{ digest: string; row_hashes: string[]; subject_hashes: string[] }[]>`
-          SELECT digest, row_hashes, subject_hashes FROM access_row_set ORDER BY digest`;
-        expect(sets).toEqual(
-          [
-            { digest: b.rowSet, row_hashes: b.rows, subject_hashes: b.subjects },
-            { digest: c.rowSet, row_hashes: c.rows, subject_hashes: c.subjects },
-          ].sort((x, y) => (x.digest! < y.digest! ? -1 : 1)),
-        );
+        await expectStoredSets(db.sql, [b, c]);
         expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 4 });
       } finally {
         await sql.end();
