@@ -641,6 +641,24 @@ describe('createAccessRecordWriter', () => {
     }));
 });
 
+describe('indexes', () => {
+  // A pending list past gin_pending_list_limit is merged by the insert that finds it so, and every
+  // request waits for its record: ~500 ms stalls under load (migration 20261128060000).
+  it('the GIN indexes of the record and its row sets take entries at once (fastupdate off)', () =>
+    withDb(async (db) => {
+      const rows = await db.sql<{ name: string; options: string[] | null }[]>`
+        SELECT c.relname AS name, c.reloptions AS options
+          FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
+         WHERE i.indrelid IN ('access_record'::regclass, 'access_row_set'::regclass) AND a.amname = 'gin'
+         ORDER BY 1`;
+      expect(rows).toEqual([
+        { name: 'access_record_datasets_idx', options: ['fastupdate=off'] },
+        { name: 'access_record_subject_hashes_idx', options: ['fastupdate=off'] },
+        { name: 'access_row_set_subject_hashes_idx', options: ['fastupdate=off'] },
+      ]);
+    }));
+});
+
 describe('append-only table', () => {
   it('refuses UPDATE, DELETE and TRUNCATE', () =>
     withDb(async (db) => {
