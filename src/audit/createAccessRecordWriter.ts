@@ -329,7 +329,8 @@ export function createAccessRecordWriter(sql: Sql, keys: AuditKeys, log: Logger,
         if (storedRowSets.has(record.rowSet)) {
           // A row set already stored needs only its digest: its hashes (~10 KB for a page) are let
           // go now rather than held until the batch is written.
-          record = Object.assign({}, record, { rowSetHashes: undefined });
+          // (A spread of the record, which toRecord builds as a literal: ~0.1 µs.)
+          record = { ...record, rowSetHashes: undefined };
         } else {
           // A set to be stored is checked whole (~25 µs for a page; once per set and process): one
           // bad text would otherwise fail its whole batch, or store a set its digest does not name.

@@ -31,7 +31,10 @@ export function accessRecordOf(
     subject: p.subject,
     purposeCode: ctx.purpose?.code ?? null,
     purposeText: ctx.purpose?.text ?? null,
-    ...op,
+    operationType: op.operationType,
+    operationName: op.operationName,
+    operationHash: op.operationHash,
+    errorCodes: op.errorCodes,
   });
 }
 
