@@ -447,23 +447,23 @@ function chainAfter(
 ): { payload: string; sets: string | null; last: ChainHead } {
   let seq = head.seq;
   let prevHash = head.hash;
-  let sending: Set<string> | null = null;
-  let sets: string[] | null = null;
-  const texts = records.map((r) => {
+  /** The sets this batch stores: digest → its `[digest, joined hashes]` element. */
+  const sets = new Map<string, string>();
+  const texts: string[] = [];
+  for (const r of records) {
     seq += 1n;
     // `at` is a Date (milliseconds): stored as is, it reads back equal, as the hash needs.
     const text = canonicalText(r, seq, prevHash);
     prevHash = keys.chainHash(text);
     const set = r.rowSet;
     // (A record whose hashes were let go on append names a set already stored: it carries none.)
-    if (set && r.rowSetHashes !== undefined && !stored.has(set) && !(sending ??= new Set()).has(set)) {
-      sending.add(set);
-      (sets ??= []).push(`["${set}",${JSON.stringify(r.rowSetHashes)}]`);
+    if (set && r.rowSetHashes !== undefined && !stored.has(set) && !sets.has(set)) {
+      sets.set(set, `["${set}",${JSON.stringify(r.rowSetHashes)}]`);
     }
     // The canonical text is a JSON array: the hash becomes its last element.
-    return `${text.slice(0, -1)},"${prevHash}"]`;
-  });
-  return { payload: `[${texts.join(',')}]`, sets: sets === null ? null : `[${(sets as string[]).join(',')}]`, last: { seq, hash: prevHash } };
+    texts.push(`${text.slice(0, -1)},"${prevHash}"]`);
+  }
+  return { payload: `[${texts.join(',')}]`, sets: sets.size ? `[${[...sets.values()].join(',')}]` : null, last: { seq, hash: prevHash } };
 }
 
 /**

@@ -287,10 +287,11 @@ function decidedPerRequest(
       }
       if (deciding.length) await Promise.all(deciding);
       const decidedView = ctx.accessView;
-      if (decidedView && [...below.keys()].every((key) => decided.get(key) === ALLOWED)) {
+      const keys = [...below.keys()];
+      if (decidedView && keys.every((key) => decided.get(key) === ALLOWED)) {
         let byNode = allowedBelow.get(decidedView);
         if (!byNode) allowedBelow.set(decidedView, (byNode = new WeakMap()));
-        byNode.set(below, [...below.keys()]);
+        byNode.set(below, keys);
       }
       return rootGuard(resolve, parent, args, ctx, info);
     }) satisfies Guard as IMiddlewareFunction;
