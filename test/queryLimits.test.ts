@@ -59,6 +59,26 @@ describe('cost and page size, with the variables', () => {
     expect(small.body.errors).toBeUndefined();
   });
 
+  // The answer for a query whose cost reads no variable is kept with its parsed document (which
+  // Apollo keeps): a query seen before is answered the same way, one sized by a variable each time.
+  it('answers a query it has seen before the same way, and one sized by a variable by its variables each time', async () => {
+    const costly = `{ a: enterprises(first: 100) { nodes { uscc licenses { licenseNo } } } b: enterprises(first: 100) { nodes { uscc licenses { licenseNo } } } c: enterprises(first: 100) { nodes { uscc licenses { licenseNo } } } }`;
+    for (let i = 0; i < 3; i++) {
+      statements = 0;
+      const r = await gw.graphql(costly, undefined, asAgency('HZ-SCJGJ'));
+      expect(r.status).toBe(400);
+      expect(r.body.errors![0].message).toMatch(/query cost 238425 exceeds/);
+      expect(statements).toBe(0);
+    }
+    const page = `query($n: Int) { enterprises(first: $n) { nodes { uscc } } }`;
+    for (const [n, status] of [[10, 200], [101, 400], [10, 200], [101, 400]] as const) {
+      const r = await gw.graphql(page, { n }, asAgency('HZ-SCJGJ'));
+      expect(r.status).toBe(status);
+      if (status === 400) expect(r.body.errors![0].message).toMatch(/got 101/);
+      else expect(r.body.errors).toBeUndefined();
+    }
+  });
+
   it('counts a nested list without first as its default page, and one with first as given', async () => {
     const q = (nested: string) => `{ a: enterprises(first: 100) { nodes { uscc ${nested} } } b: enterprises(first: 100) { nodes { uscc ${nested} } } c: enterprises(first: 100) { nodes { uscc ${nested} } } }`;
     expect((await gw.graphql(q('licenses { licenseNo }'), undefined, asAgency('HZ-SCJGJ'))).body.errors![0].message).toMatch(/query cost 238425 exceeds/);

@@ -21,4 +21,18 @@ export interface RequestContext {
   accessView?: AccessView;
   /** What the request did with data, for its access record. */
   audit: AccessAudit;
+  /**
+   * Set by the HTTP handler that serializes the response itself: the access-record plugin then
+   * starts the record's write and leaves it in this slot instead of waiting for it, and the handler
+   * waits for it after the response is serialized, before any byte of it leaves
+   * (accessRecordPlugin.ts). A slot object, because Apollo gives each operation a shallow copy of
+   * the context. Unset, the plugin waits itself.
+   */
+  recordWrite?: RecordWriteSlot;
+}
+
+/** An access record being written, and the answer to give instead of the response if it fails. */
+export interface RecordWriteSlot {
+  /** Settles once the record is committed (null) or could not be written (the error answer). */
+  failed?: Promise<{ status: number; body: string } | null>;
 }

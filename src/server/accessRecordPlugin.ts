@@ -4,6 +4,13 @@
  * cannot be written, the caller gets an error instead of the data (503 SERVICE_UNAVAILABLE):
  * no read goes unrecorded. A mutation has committed by then; its 503 says so (`mutationApplied`),
  * so the caller checks its effect instead of repeating it.
+ *
+ * The gateway's HTTP handler gives the request a `recordWrite` slot before running the operation:
+ * the record's write then starts here and the handler waits for it once Apollo has serialized the
+ * response, and sends the response only if it succeeded. Meanwhile the result's objects (a page's
+ * hundreds of rows) are already garbage instead of outliving young-generation collections while
+ * the record's batch commits, and the serialization overlaps the write. Without the handler's
+ * slot the plugin waits for the record itself.
  */
 import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import { GatewayErrorCode } from '../errors';
@@ -11,11 +18,33 @@ import type { AccessRecordInput } from '../audit/AccessRecord';
 import type { RequestContext } from './RequestContext';
 import { newErrorId } from './formatError';
 
-function canonicalVariables(v: unknown): string {
+/** The variables as hashed: JSON with every object's keys sorted (UTF-16 code units). */
+export function canonicalVariables(v: unknown): string {
   if (v === undefined) return '';
-  return JSON.stringify(v, (_k, x: unknown) =>
-    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) : x,
-  );
+  // Variables of scalars whose keys are in order already (the usual `{"uscc": "…"}`): the same
+  // text without a replacer, which keeps V8's fast serializer (~1 µs instead of ~5).
+  if (flatAndSorted(v)) return JSON.stringify(v);
+  return JSON.stringify(v, sortKeys);
+}
+
+const sortKeys = (_k: string, x: unknown): unknown =>
+  x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) : x;
+
+/**
+ * A plain object of non-object values whose keys JSON.stringify would write in sorted order:
+ * sorting them (Object.fromEntries of the sorted entries, which puts integer-like keys first as
+ * any object does) would give the same object back.
+ */
+function flatAndSorted(v: unknown): boolean {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return false;
+  let prev: string | undefined;
+  for (const k of Object.keys(v)) {
+    const x = (v as Record<string, unknown>)[k];
+    if (x !== null && typeof x === 'object') return false;
+    if (prev !== undefined && !(prev < k)) return false;
+    prev = k;
+  }
+  return true;
 }
 
 /** The access record of the request `ctx` (an identified caller) for one operation. */
@@ -52,30 +81,42 @@ export function accessRecordPlugin(): ApolloServerPlugin<RequestContext> {
         operationHash: auditKeys.operationHash(`${request.query ?? ''}\n${request.operationName ?? ''}\n${canonicalVariables(request.variables)}`),
         errorCodes,
       });
-      try {
-        await accessRecords.append(record);
-      } catch (err) {
-        const errorId = newErrorId();
-        // A mutation's own transaction has committed by now (each keeps its actor and time in
-        // its own tables): the caller must know the change may stand, or a retry would repeat it.
-        const changed = operation?.operation === 'mutation' && Object.values(result.data ?? {}).some((v) => v != null);
-        ctx.log.error({ err, errorId, mutationApplied: changed }, 'access record not written: the response is withheld');
-        response.body = {
-          kind: 'single',
-          singleResult: {
-            errors: [
-              {
-                message: changed
-                  ? `the change requested by this mutation was made, but its access record could not be written, so its result is withheld; do not repeat the mutation before checking its effect (quote errorId ${errorId} to the platform operators)`
-                  : `the access record of this operation could not be written, so no data is returned; try again later (errorId ${errorId})`,
-                extensions: { code: GatewayErrorCode.SERVICE_UNAVAILABLE, errorId, ...(changed ? { mutationApplied: true } : {}) },
-              },
-            ],
-          },
-        };
-        response.http.status = 503;
+      // A mutation's own transaction has committed by now (each keeps its actor and time in
+      // its own tables): the caller must know the change may stand, or a retry would repeat it.
+      const changed = operation?.operation === 'mutation' && Object.values(result.data ?? {}).some((v) => v != null);
+      const failed = accessRecords.append(record).then(
+        () => null,
+        (err: unknown) => recordFailure(ctx, err, changed),
+      );
+      const slot = ctx.recordWrite;
+      if (slot && !slot.failed) {
+        // The HTTP handler waits for it once the response is serialized (see above).
+        slot.failed = failed;
+        return;
+      }
+      const failure = await failed;
+      if (failure) {
+        response.body = { kind: 'single', singleResult: failure.result };
+        response.http.status = failure.status;
       }
     },
   };
   return { requestDidStart: async () => listener };
+}
+
+/** The error answer given instead of the response whose access record could not be written (logged). */
+function recordFailure(ctx: RequestContext, err: unknown, changed: boolean) {
+  const errorId = newErrorId();
+  ctx.log.error({ err, errorId, mutationApplied: changed }, 'access record not written: the response is withheld');
+  const result = {
+    errors: [
+      {
+        message: changed
+          ? `the change requested by this mutation was made, but its access record could not be written, so its result is withheld; do not repeat the mutation before checking its effect (quote errorId ${errorId} to the platform operators)`
+          : `the access record of this operation could not be written, so no data is returned; try again later (errorId ${errorId})`,
+        extensions: { code: GatewayErrorCode.SERVICE_UNAVAILABLE, errorId, ...(changed ? { mutationApplied: true } : {}) },
+      },
+    ],
+  };
+  return { status: 503, result, body: JSON.stringify(result) };
 }

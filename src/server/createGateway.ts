@@ -26,7 +26,7 @@ import type { GatewayServices } from './GatewayServices';
 import { accessRecordOf, accessRecordPlugin } from './accessRecordPlugin';
 import { createJitExecutor } from './createJitExecutor';
 import { errorLoggingPlugin, formatError, newErrorId } from './formatError';
-import type { RequestContext } from './RequestContext';
+import type { RecordWriteSlot, RequestContext } from './RequestContext';
 
 export interface Gateway {
   server: http.Server;
@@ -340,11 +340,22 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
       if (withinTokenLimit.size >= 1000) withinTokenLimit.clear();
       withinTokenLimit.add(query);
     }
+    // The access-record plugin starts the record's write and leaves it here: it is waited for
+    // once Apollo has serialized the response, and nothing is sent before it is committed.
+    const recordWrite: RecordWriteSlot = {};
+    ctx.recordWrite = recordWrite;
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method!.toUpperCase(), headers, search: url.search, body },
       context: async () => ctx,
     });
+    const failure = recordWrite.failed ? await recordWrite.failed : null;
     for (const [k, v] of result.headers) res.setHeader(k, v);
+    if (failure) {
+      // The record could not be written: its error answer instead of the data (logged by the plugin).
+      res.statusCode = failure.status;
+      res.end(failure.body);
+      return;
+    }
     res.statusCode = result.status ?? 200;
     if (result.body.kind === 'complete') {
       res.end(result.body.string);
