@@ -640,6 +640,7 @@ describe('the access record', () => {
     try {
       const r = await as(a, 'HZ-RSJ', ['consumer'], 'employer-check', `query($k: String!) { enterprise(uscc: $k) { name } }`, { k: row(7).uscc });
       expect(r.status).toBe(503);
+      expect(r.headers.get('content-type')).toMatch(/^application\/json/);
       expect(r.body.data).toBeUndefined();
       expect(r.body.errors![0].extensions!.code).toBe('SERVICE_UNAVAILABLE');
       expect(JSON.stringify(r.body)).not.toContain(row(7).name);

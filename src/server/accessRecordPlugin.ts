@@ -84,10 +84,17 @@ export function accessRecordPlugin(): ApolloServerPlugin<RequestContext> {
       // A mutation's own transaction has committed by now (each keeps its actor and time in
       // its own tables): the caller must know the change may stand, or a retry would repeat it.
       const changed = operation?.operation === 'mutation' && Object.values(result.data ?? {}).some((v) => v != null);
-      const failed = accessRecords.append(record).then(
+      let written: Promise<void>;
+      try {
+        written = accessRecords.append(record);
+      } catch (err) {
+        written = Promise.reject(err); // (the writer rejects; a throw is answered the same way)
+      }
+      const failed = written.then(
         () => null,
         (err: unknown) => recordFailure(ctx, err, changed),
       );
+      failed.catch(() => undefined); // awaited below or by the handler; never an unhandled rejection
       const slot = ctx.recordWrite;
       if (slot && !slot.failed) {
         // The HTTP handler waits for it once the response is serialized (see above).
@@ -118,5 +125,6 @@ function recordFailure(ctx: RequestContext, err: unknown, changed: boolean) {
       },
     ],
   };
-  return { status: 503, result, body: JSON.stringify(result) };
+  // As Apollo writes a result (prettyJSONStringify): JSON and a newline.
+  return { status: 503, result, body: `${JSON.stringify(result)}\n` };
 }

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer, HeaderMap, type ApolloServerPlugin, type GraphQLRequestListener } from '@apollo/server';
+import { ApolloServer, HeaderMap, type ApolloServerPlugin, type GraphQLRequestListener, type HTTPGraphQLResponse } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -344,18 +344,26 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
     // once Apollo has serialized the response, and nothing is sent before it is committed.
     const recordWrite: RecordWriteSlot = {};
     ctx.recordWrite = recordWrite;
-    const result = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method!.toUpperCase(), headers, search: url.search, body },
-      context: async () => ctx,
-    });
+    let result: HTTPGraphQLResponse;
+    try {
+      result = await apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: req.method!.toUpperCase(), headers, search: url.search, body },
+        context: async () => ctx,
+      });
+    } finally {
+      // Even an unexpected failure is answered only once the record is settled.
+      if (recordWrite.failed) await recordWrite.failed;
+    }
     const failure = recordWrite.failed ? await recordWrite.failed : null;
-    for (const [k, v] of result.headers) res.setHeader(k, v);
     if (failure) {
-      // The record could not be written: its error answer instead of the data (logged by the plugin).
-      res.statusCode = failure.status;
+      // The record could not be written: its error answer instead of the data (logged by the
+      // plugin), as JSON whatever the response would have been (a multipart one is dropped).
+      if (result.body.kind === 'chunked') await result.body.asyncIterator.return?.();
+      res.writeHead(failure.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(failure.body) });
       res.end(failure.body);
       return;
     }
+    for (const [k, v] of result.headers) res.setHeader(k, v);
     res.statusCode = result.status ?? 200;
     if (result.body.kind === 'complete') {
       res.end(result.body.string);

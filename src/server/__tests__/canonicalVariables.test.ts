@@ -22,6 +22,8 @@ describe('canonicalVariables', () => {
     ['an array', [{ b: 1, a: 2 }]],
     ['nothing', {}],
     ['unicode and escapes', { 'é': '\u2028"\\', e: '\u0000' }],
+    ['a __proto__ key, as JSON.parse makes it', JSON.parse('{"__proto__": 1, "a": 2}')],
+    ['the largest array-index key and the one past it', { '4294967294': 1, '4294967295': 2, a: 3 }],
   ])('%s: the same text as keys sorted by a replacer', (_name, v) => {
     expect(canonicalVariables(v)).toBe(sortedByReplacer(v));
   });
