@@ -207,6 +207,82 @@ describe('canonicalRecordText, byte for byte', () => {
   });
 });
 
+describe('canonicalRecordText, made in pieces (format 3)', () => {
+  // Format 3 is format 2 with another tag and the row set after prev_hash: format 2's one
+  // JSON.stringify of the whole array is the oracle for the pieces format 3 is made of.
+  const viaFormat2 = (r: Parameters<typeof canonicalRecordText>[0]) => {
+    const v2 = canonicalRecordText(r, 2);
+    const rowSet = JSON.stringify([r.rowSet ?? null]).slice(1, -1).replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    return `["hz-access-record/3"${v2.slice('["hz-access-record/2"'.length, -1)},${rowSet}]`;
+  };
+  const frozenPlan = () => {
+    const plan = {
+      grantIds: Object.freeze([3, 11]),
+      datasets: Object.freeze(['3.44.13.002/00000001']),
+      fieldsReturned: Object.freeze(['3.44.13.002/00000001#name', '3.44.13.002/00000001#uscc']),
+      fieldsDenied: Object.freeze(['3.44.13.002/00000001#法人']),
+      masking: Object.freeze({ 'b#x': 'NAME', 'a#y': 'ID_NUMBER' }),
+    };
+    return plan as unknown as Pick<ReturnType<typeof record>, 'grantIds' | 'datasets' | 'fieldsReturned' | 'fieldsDenied' | 'masking'>;
+  };
+
+  it('gives the text of one JSON.stringify, for shared (frozen) plan lists too, the first time and every time after', () => {
+    const plan = frozenPlan();
+    const r = { ...record(1), ...plan, purposeText: '基准测试：企业登记信息核验', seq: 9n, prevHash: GENESIS_HASH };
+    for (let i = 0; i < 3; i++) expect(canonicalRecordText(r)).toBe(viaFormat2(r));
+    // Another plan with the same grant list object but other lists is not taken for the first.
+    const other = { ...r, fieldsReturned: Object.freeze(['x#y']) as unknown as string[] };
+    expect(canonicalRecordText(other)).toBe(viaFormat2(other));
+    expect(canonicalRecordText(other)).not.toBe(canonicalRecordText(r));
+    expect(canonicalRecordText(r)).toBe(viaFormat2(r));
+  });
+
+  it('gives the text of one JSON.stringify for random records, odd values of a tampered row included', () => {
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n);
+    const texts = ['', 'a', '王', '😀', '\u2028', '"q"', '\\', '\n', 'é', '\u0001', 'x'.repeat(40)];
+    const text = () => Array.from({ length: rnd(4) }, () => texts[rnd(texts.length)]).join('');
+    const odd = [null, undefined, 0, -1.5, true, 'str', [1, '王'], { k: '值' }];
+    const any = () => (rnd(4) === 0 ? odd[rnd(odd.length)] : text());
+    const list = () => {
+      const l = Array.from({ length: rnd(4) }, () => (rnd(5) === 0 ? odd[rnd(odd.length)] : text()));
+      return rnd(3) === 0 ? Object.freeze(l) : l;
+    };
+    for (let i = 0; i < 2000; i++) {
+      const masking: Record<string, unknown> = {};
+      for (let j = rnd(4); j > 0; j--) masking[text()] = rnd(4) === 0 ? odd[rnd(odd.length)] : text();
+      const r = {
+        ...record(1),
+        seq: BigInt(rnd(1_000_000)),
+        at: new Date(rnd(2_000_000_000) * 1000),
+        requestId: any(),
+        agency: any(),
+        subject: any(),
+        purposeCode: any(),
+        purposeText: any(),
+        operationType: any(),
+        operationName: any(),
+        operationHash: any(),
+        grantIds: list(),
+        datasets: list(),
+        fieldsReturned: list(),
+        fieldsDenied: list(),
+        masking: rnd(5) === 0 ? odd[rnd(odd.length)] : rnd(2) ? Object.freeze(masking) : masking,
+        rowCount: rnd(3) === 0 ? odd[rnd(odd.length)] : rnd(1000),
+        rowKeyHashes: list(),
+        subjectHashes: list(),
+        rowSet: rnd(3) === 0 ? 'ef'.repeat(32) : rnd(2) ? null : any(),
+        outcome: any(),
+        errorCodes: list(),
+        prevHash: any(),
+      } as unknown as Parameters<typeof canonicalRecordText>[0];
+      const made = canonicalRecordText(r);
+      expect(made).toBe(viaFormat2(r));
+      expect(made).toMatch(/^[\x00-\x7f]*$/);
+    }
+  });
+});
+
 describe('canonicalRecordText formats', () => {
   const unicode = { ...record(1), subject: '王小明 😀', seq: 7n, prevHash: GENESIS_HASH };
 
