@@ -568,12 +568,23 @@ async function writeBatchLocked(conn: ReservedSql, keys: AuditKeys, records: Acc
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 function badText(v: unknown): boolean {
-  // PostgreSQL text cannot hold NUL.
-  return typeof v !== 'string' || v.includes('\0') || LONE_SURROGATE.test(v);
+  // PostgreSQL text cannot hold NUL. A text without a SUSPECT character has neither.
+  return typeof v !== 'string' || (SUSPECT.test(v) && (v.includes('\0') || LONE_SURROGATE.test(v)));
 }
 
 /** A character badText can object to: NUL or any surrogate (paired ones pass its closer look). */
 const SUSPECT = /[\0\uD800-\uDFFF]/;
+
+/**
+ * Frozen lists and masking already found good: a compiled plan's (AccessAudit.planNotes), which
+ * every record read through the plan shares, are checked once, not for each record. Frozen, they
+ * cannot have changed since.
+ */
+const checkedFrozen = new WeakSet<object>();
+const knownGood = (v: unknown): boolean => typeof v === 'object' && v !== null && checkedFrozen.has(v);
+const noteGood = (v: object) => {
+  if (Object.isFrozen(v)) checkedFrozen.add(v);
+};
 
 /**
  * badText for every element. Most elements are hex hashes (a page's record holds hundreds): one
@@ -605,14 +616,23 @@ function checkRecord(r: AccessRecordInput): string | null {
     if (r[k] !== null && badText(r[k])) return `${k} must be null or a string without NUL or unpaired surrogates`;
   }
   for (const k of ['datasets', 'fieldsReturned', 'fieldsDenied', 'rowKeyHashes', 'subjectHashes', 'errorCodes'] as const) {
-    if (!Array.isArray(r[k]) || badTexts(r[k])) return `${k} must be an array of strings without NUL or unpaired surrogates`;
+    const list = r[k];
+    if (knownGood(list)) continue;
+    if (!Array.isArray(list) || badTexts(list)) return `${k} must be an array of strings without NUL or unpaired surrogates`;
+    noteGood(list);
   }
-  if (!Array.isArray(r.grantIds) || r.grantIds.some((g) => !Number.isInteger(g) || Math.abs(g) > INT4_MAX)) {
-    return 'grantIds must be an array of 32-bit integers';
+  if (!knownGood(r.grantIds)) {
+    if (!Array.isArray(r.grantIds) || r.grantIds.some((g) => !Number.isInteger(g) || Math.abs(g) > INT4_MAX)) {
+      return 'grantIds must be an array of 32-bit integers';
+    }
+    noteGood(r.grantIds);
   }
-  if (!r.masking || typeof r.masking !== 'object' || Array.isArray(r.masking)) return 'masking must be an object';
-  for (const [k, v] of Object.entries(r.masking)) {
-    if (badText(k) || badText(v)) return 'masking must map strings to strings without NUL or unpaired surrogates';
+  if (!knownGood(r.masking)) {
+    if (!r.masking || typeof r.masking !== 'object' || Array.isArray(r.masking)) return 'masking must be an object';
+    for (const [k, v] of Object.entries(r.masking)) {
+      if (badText(k) || badText(v)) return 'masking must map strings to strings without NUL or unpaired surrogates';
+    }
+    noteGood(r.masking);
   }
   if (!Number.isInteger(r.rowCount) || r.rowCount < 0 || r.rowCount > INT4_MAX) return 'rowCount must be a non-negative 32-bit integer';
   if (r.rowSet === null || r.rowSet === undefined) {

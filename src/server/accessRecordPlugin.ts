@@ -73,7 +73,8 @@ export function accessRecordPlugin(): ApolloServerPlugin<RequestContext> {
       if (!ctx.principal) return; // development mode without identity: nothing was readable
       const body = response.body;
       const result = body.kind === 'single' ? body.singleResult : body.initialResult;
-      const errorCodes = [...new Set((result.errors ?? []).map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR')))].sort();
+      const errors = result.errors;
+      const errorCodes = errors?.length ? [...new Set(errors.map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR')))].sort() : [];
       const { auditKeys, accessRecords } = ctx.services;
       const record = accessRecordOf(ctx, {
         operationType: operation?.operation ?? null,

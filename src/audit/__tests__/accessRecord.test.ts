@@ -641,6 +641,10 @@ describe('createAccessRecordWriter', () => {
 
   it('refuses an invalid record at once, alone, and writes the others', () =>
     withDb(async (db) => {
+      const badFrozen = Object.freeze(['3.44.13.002/00000001#name', 'x\0']) as unknown as string[];
+      const goodFrozen = Object.freeze(['3.44.13.002/00000001#name']) as unknown as string[];
+      const goodMasking = Object.freeze({ '3.44.13.002/00000001#name': 'NAME' });
+      const badMasking = Object.freeze({ '3.44.13.002/00000001#name': 'NA\uD800ME' });
       const writer = createAccessRecordWriter(db.sql, keys, silent);
       const results = await Promise.allSettled([
         writer.append(record(0)),
@@ -657,18 +661,29 @@ describe('createAccessRecordWriter', () => {
         writer.append(record(10, { datasets: ['3.44.13.002/00000001', 'x\0'] })),
         // A pair within one element is a character like any other.
         writer.append(record(11, { errorCodes: ['E 😀'] })),
+        // Frozen lists (a compiled plan's, shared by its records) are checked once when good,
+        // and a bad one is refused every time it comes.
+        writer.append(record(12, { fieldsDenied: badFrozen })),
+        writer.append(record(13, { fieldsDenied: badFrozen })),
+        writer.append(record(14, { fieldsDenied: goodFrozen, masking: goodMasking })),
+        writer.append(record(15, { fieldsDenied: goodFrozen, masking: goodMasking })),
+        writer.append(record(16, { masking: badMasking })),
+        writer.append(record(17, { masking: badMasking })),
       ]);
       expect(results.map((r) => r.status)).toEqual([
         'fulfilled', 'rejected', 'rejected', 'rejected', 'rejected', 'rejected', 'fulfilled', 'rejected', 'rejected', 'rejected', 'rejected', 'fulfilled',
+        'rejected', 'rejected', 'fulfilled', 'fulfilled', 'rejected', 'rejected',
       ]);
+      expect((results[13] as PromiseRejectedResult).reason.message).toMatch(/fieldsDenied must be an array of strings without NUL/);
+      expect((results[17] as PromiseRejectedResult).reason.message).toMatch(/masking must map strings to strings/);
       expect((results[10] as PromiseRejectedResult).reason.message).toMatch(/datasets must be an array of strings without NUL/);
       expect((results[7] as PromiseRejectedResult).reason.message).toMatch(/fieldsReturned must be an array of strings/);
       expect((results[8] as PromiseRejectedResult).reason.message).toMatch(/subjectHashes must be an array of strings/);
       expect((results[9] as PromiseRejectedResult).reason.message).toMatch(/rowKeyHashes must be an array of strings/);
       expect((results[1] as PromiseRejectedResult).reason.message).toMatch(/invalid access record: purposeText/);
       expect((results[3] as PromiseRejectedResult).reason.message).toMatch(/rowCount/);
-      expect(await storedSeqs(db.sql)).toEqual(['1', '2', '3']);
-      expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 3 });
+      expect(await storedSeqs(db.sql)).toEqual(['1', '2', '3', '4', '5']);
+      expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 5 });
     }));
 
   it('rejects every record of a failed transaction, logs it, and leaves the chain whole', () =>
