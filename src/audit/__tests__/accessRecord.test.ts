@@ -645,6 +645,7 @@ describe('createAccessRecordWriter', () => {
       const goodFrozen = Object.freeze(['3.44.13.002/00000001#name']) as unknown as string[];
       const goodMasking = Object.freeze({ '3.44.13.002/00000001#name': 'NAME' });
       const badMasking = Object.freeze({ '3.44.13.002/00000001#name': 'NA\uD800ME' });
+      const textsFrozen = Object.freeze(['E1']) as unknown as string[];
       const writer = createAccessRecordWriter(db.sql, keys, silent);
       const results = await Promise.allSettled([
         writer.append(record(0)),
@@ -669,11 +670,15 @@ describe('createAccessRecordWriter', () => {
         writer.append(record(15, { fieldsDenied: goodFrozen, masking: goodMasking })),
         writer.append(record(16, { masking: badMasking })),
         writer.append(record(17, { masking: badMasking })),
+        // A frozen list found good as texts is not taken for good grant ids.
+        writer.append(record(18, { errorCodes: textsFrozen })),
+        writer.append(record(19, { grantIds: textsFrozen as unknown as number[] })),
       ]);
       expect(results.map((r) => r.status)).toEqual([
         'fulfilled', 'rejected', 'rejected', 'rejected', 'rejected', 'rejected', 'fulfilled', 'rejected', 'rejected', 'rejected', 'rejected', 'fulfilled',
-        'rejected', 'rejected', 'fulfilled', 'fulfilled', 'rejected', 'rejected',
+        'rejected', 'rejected', 'fulfilled', 'fulfilled', 'rejected', 'rejected', 'fulfilled', 'rejected',
       ]);
+      expect((results[19] as PromiseRejectedResult).reason.message).toMatch(/grantIds must be an array of 32-bit integers/);
       expect((results[13] as PromiseRejectedResult).reason.message).toMatch(/fieldsDenied must be an array of strings without NUL/);
       expect((results[17] as PromiseRejectedResult).reason.message).toMatch(/masking must map strings to strings/);
       expect((results[10] as PromiseRejectedResult).reason.message).toMatch(/datasets must be an array of strings without NUL/);
@@ -682,8 +687,8 @@ describe('createAccessRecordWriter', () => {
       expect((results[9] as PromiseRejectedResult).reason.message).toMatch(/rowKeyHashes must be an array of strings/);
       expect((results[1] as PromiseRejectedResult).reason.message).toMatch(/invalid access record: purposeText/);
       expect((results[3] as PromiseRejectedResult).reason.message).toMatch(/rowCount/);
-      expect(await storedSeqs(db.sql)).toEqual(['1', '2', '3', '4', '5']);
-      expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 5 });
+      expect(await storedSeqs(db.sql)).toEqual(['1', '2', '3', '4', '5', '6']);
+      expect(await verifyAccessChain(db.sql, keys)).toEqual({ ok: true, checked: 6 });
     }));
 
   it('rejects every record of a failed transaction, logs it, and leaves the chain whole', () =>
