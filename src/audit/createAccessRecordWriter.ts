@@ -99,9 +99,7 @@ function canonicalText(r: AccessRecordInput | AccessRecordHashed, seq: bigint, p
     r.errorCodes,
     prevHash,
   ];
-  if (format === 1) return JSON.stringify(fields);
-  const json = JSON.stringify(fields);
-  return NON_ASCII.test(json) ? escapeNonAscii(json) : json;
+  return format === 1 ? JSON.stringify(fields) : ascii(JSON.stringify(fields));
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   getVariableValues,
   isObjectType,
   Kind,
+  type DocumentNode,
   type FragmentDefinitionNode,
   type GraphQLField,
   type GraphQLNamedType,
@@ -50,7 +51,7 @@ const answers = new WeakMap<OperationDefinitionNode, { schema: GraphQLSchema; ma
 export function checkOperationLimits(
   schema: GraphQLSchema,
   operation: OperationDefinitionNode,
-  fragments: Record<string, FragmentDefinitionNode>,
+  document: DocumentNode,
   rawVariables: Record<string, unknown> | undefined,
   maxCost: number,
 ): LimitProblem | null {
@@ -58,6 +59,8 @@ export function checkOperationLimits(
   if (known && known.schema === schema && known.maxCost === maxCost) return known.problem;
   const root = schema.getRootType(operation.operation);
   if (!root) return null;
+  const fragments: Record<string, FragmentDefinitionNode> = {};
+  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
   let problem: LimitProblem | null = null;
   // Coerced on first use: most operations size their lists literally or not at all.
   let variables: Record<string, unknown> | undefined;

@@ -11,7 +11,7 @@ import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
-import { Kind, Lexer, Source, TokenKind, type FragmentDefinitionNode } from 'graphql';
+import { Lexer, Source, TokenKind } from 'graphql';
 import type { Logger } from 'pino';
 import { accessViewFor, anonymousView, unrestrictedView, type AccessView } from '../access/accessPolicy';
 import { AccessAudit } from '../audit/AccessAudit';
@@ -125,9 +125,7 @@ function operationLimitsPlugin(maxCost: number): ApolloServerPlugin<RequestConte
   const listener: GraphQLRequestListener<RequestContext> = {
     async didResolveOperation({ request, operation, document, schema }) {
       if (!operation) return;
-      const fragments: Record<string, FragmentDefinitionNode> = {};
-      for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
-      const problem = checkOperationLimits(schema, operation, fragments, request.variables, maxCost);
+      const problem = checkOperationLimits(schema, operation, document, request.variables, maxCost);
       if (!problem) return;
       throw new GatewayError(
         problem.kind === 'cost'
@@ -345,6 +343,7 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
     const recordWrite: RecordWriteSlot = {};
     ctx.recordWrite = recordWrite;
     let result: HTTPGraphQLResponse;
+    let failure: Awaited<RecordWriteSlot['failed']> = null;
     try {
       result = await apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: req.method!.toUpperCase(), headers, search: url.search, body },
@@ -352,9 +351,8 @@ export async function createGateway(services: GatewayServices): Promise<Gateway>
       });
     } finally {
       // Even an unexpected failure is answered only once the record is settled.
-      if (recordWrite.failed) await recordWrite.failed;
+      if (recordWrite.failed) failure = await recordWrite.failed;
     }
-    const failure = recordWrite.failed ? await recordWrite.failed : null;
     if (failure) {
       // The record could not be written: its error answer instead of the data (logged by the
       // plugin), as JSON whatever the response would have been (a multipart one is dropped).
