@@ -130,7 +130,10 @@ describe('postgres.js reserved connection whose backend is terminated (patched)'
       await new Promise((r) => setTimeout(r, 100));
       expect(waited).toBe(false);
       await db.sql`SELECT pg_terminate_backend(${pid})`;
-      const reserved = await Promise.race([next, new Promise<null>((r) => setTimeout(() => r(null), 5000))]);
+      // (The 5 s timer is cleared once the race is over: a pending one kept jest's worker alive.)
+      let timer: NodeJS.Timeout | undefined;
+      const reserved = await Promise.race([next, new Promise<null>((r) => (timer = setTimeout(() => r(null), 5000)))]);
+      clearTimeout(timer);
       expect(reserved).not.toBeNull();
       const [{ pid: other }] = await reserved!<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`;
       expect(other).not.toBe(pid);

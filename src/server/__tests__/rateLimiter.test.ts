@@ -38,8 +38,25 @@ describe('rate limiter (shared through rate_window)', () => {
     await db?.drop();
   });
 
+  /**
+   * The limiters' clock unless a test sets its own: 1 s into a 60 s window when the test starts,
+   * then running with real time, shared by every limiter ("process") of the test. The exact
+   * counts below hold within one window: on the real clock, a test running across the end of a
+   * minute sees its count start again (a clock started 30 ms before a window's end lets 105 of 150
+   * through where the limit is 100; an in-band run of the whole suite once let 140 through). The
+   * database's time to answer is raised from 2 s to 30 s too: past it a limiter fails open by
+   * design (tested below with a database that does not answer), and a slow machine must not turn
+   * that into a wrong count.
+   */
+  let testClock: () => number;
+  beforeEach(() => {
+    const t0 = Date.now();
+    const start = Math.floor(t0 / 60_000) * 60_000 + 1_000;
+    testClock = () => start + (Date.now() - t0);
+  });
+
   function limiter(sql: Sql, opts: Partial<Parameters<typeof createRateLimiter>[1]> & { limit: number }): RateLimiter {
-    const l = createRateLimiter(sql, { windowSeconds: 60, log, ...opts });
+    const l = createRateLimiter(sql, { windowSeconds: 60, log, now: testClock, dbTimeoutMs: 30_000, ...opts });
     limiters.push(l);
     return l;
   }
