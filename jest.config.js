@@ -20,4 +20,9 @@ module.exports = {
   globalTeardown: '<rootDir>/src/__testUtils__/globalTeardown.ts',
   testTimeout: 60000,
   maxWorkers: 2,
+  // A worker is replaced after a test file once it holds more than this: the two workers reached
+  // ~800 MB each by the end of the suite, and taking down a heap that size outlasted the 500 ms
+  // jest gives a worker to exit ("A worker process has failed to exit gracefully" on every run,
+  // with nothing left open: both had run their exit handlers).
+  workerIdleMemoryLimit: '400MB',
 };
